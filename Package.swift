@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Data flows one way: bridge (CPCL) → point clouds → engine → networks → diagnostics / adaptation → CLI.
+let package = Package(
+    name: "pcdiag",
+    products: [
+        .executable(name: "pcdiag", targets: ["pcdiag"]),
+        .library(name: "PCDiagKit", targets: ["PointClouds"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Include paths of PCL and Eigen come from pkg-config through this system library target.
+        .systemLibrary(name: "CPCLSystem", pkgConfig: "pcl_common",
+                       providers: [.apt(["libpcl-dev", "libeigen3-dev"])]),
+        .target(
+            name: "CPCL",
+            dependencies: ["CPCLSystem"],
+            linkerSettings: [
+                .linkedLibrary("pcl_io"), .linkedLibrary("pcl_io_ply"), .linkedLibrary("pcl_filters"),
+                .linkedLibrary("pcl_search"), .linkedLibrary("pcl_kdtree"), .linkedLibrary("pcl_common"),
+                .linkedLibrary("flann_cpp"),
+            ]),
+        .target(name: "PointClouds", dependencies: ["CPCL"]),
+        .executableTarget(
+            name: "pcdiag",
+            dependencies: ["PointClouds", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "TestSupport"]),
+        .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "TestSupport"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

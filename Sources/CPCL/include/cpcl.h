@@ -1,0 +1,85 @@
+// cpcl — a plain C view of the Point Cloud Library for Swift.
+//
+// Every function catches every C++ exception and every PCL failure: it returns a status (0 = ok) and
+// fills `cpcl_error` with a message in pcdiag's words. Nothing unwinds into the caller and PCL's own
+// console output is silenced.
+#ifndef CPCL_H
+#define CPCL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Status codes. `CPCL_INVALID` means the file or the arguments are bad, `CPCL_IO` that the file
+/// system refused (missing, unreadable, unwritable), `CPCL_INTERNAL` anything PCL threw.
+typedef enum { CPCL_OK = 0, CPCL_INVALID = 1, CPCL_IO = 2, CPCL_INTERNAL = 3 } cpcl_status;
+
+typedef struct { char message[512]; } cpcl_error;
+
+/// Field data types, the same numbers as pcl::PCLPointField.
+typedef enum {
+    CPCL_INT8 = 1, CPCL_UINT8 = 2, CPCL_INT16 = 3, CPCL_UINT16 = 4,
+    CPCL_INT32 = 5, CPCL_UINT32 = 6, CPCL_FLOAT32 = 7, CPCL_FLOAT64 = 8
+} cpcl_datatype;
+
+typedef struct {
+    char name[64];
+    cpcl_datatype datatype;
+    uint32_t count;   ///< components per point (1 for x, 33 for an FPFH histogram)
+} cpcl_field;
+
+/// How a file stores its points.
+typedef enum { CPCL_ASCII = 0, CPCL_BINARY = 1, CPCL_BINARY_COMPRESSED = 2 } cpcl_encoding;
+
+/// An owned pcl::PCLPointCloud2: a width × height grid of points, each a record of typed fields.
+typedef struct cpcl_cloud cpcl_cloud;
+
+cpcl_cloud *cpcl_cloud_create(uint32_t width, uint32_t height);
+void cpcl_cloud_free(cpcl_cloud *cloud);
+
+uint32_t cpcl_cloud_width(const cpcl_cloud *cloud);
+uint32_t cpcl_cloud_height(const cpcl_cloud *cloud);
+size_t cpcl_cloud_field_count(const cpcl_cloud *cloud);
+cpcl_field cpcl_cloud_field(const cpcl_cloud *cloud, size_t index);
+
+/// Copies `count × width × height` values of field `index`, converted to float, into `out`.
+int cpcl_cloud_copy_field_float(const cpcl_cloud *cloud, size_t index, float *out, size_t out_count,
+                                cpcl_error *error);
+/// Copies the raw 32-bit words of field `index` (packed rgb/rgba colours) into `out`.
+int cpcl_cloud_copy_field_u32(const cpcl_cloud *cloud, size_t index, uint32_t *out, size_t out_count,
+                              cpcl_error *error);
+
+/// Appends a field of `count` components per point; `values` holds count × width × height values,
+/// point-major, already of `datatype` (float for FLOAT32, uint32 for UINT32).
+int cpcl_cloud_add_field(cpcl_cloud *cloud, const char *name, cpcl_datatype datatype, uint32_t count,
+                         const void *values, cpcl_error *error);
+
+/// Loads a .pcd or .ply file (chosen by extension, case-insensitive). `encoding` receives how the file
+/// stored its data (PLY binary of either endianness counts as binary). A header that promises more
+/// data than the file holds is an error, checked before anything is allocated.
+int cpcl_load(const char *path, cpcl_cloud **out, cpcl_encoding *encoding, cpcl_error *error);
+
+/// Saves as .pcd (any encoding) or .ply (ascii or binary little-endian) by extension.
+int cpcl_save(const char *path, const cpcl_cloud *cloud, cpcl_encoding encoding, cpcl_error *error);
+
+/// pcl::VoxelGrid on every field: one averaged point per occupied cube of side `leaf`.
+int cpcl_voxel_grid(const cpcl_cloud *cloud, float leaf, cpcl_cloud **out, cpcl_error *error);
+
+/// pcl::StatisticalOutlierRemoval on `n` finite points (xyz interleaved): drops points whose mean
+/// distance to their `k` nearest neighbours is more than `stddev_mul` standard deviations above the
+/// cloud's mean. `keep` (one byte a point) receives 1 for kept points.
+int cpcl_statistical_outlier_mask(const float *xyz, size_t n, int k, double stddev_mul, uint8_t *keep,
+                                  cpcl_error *error);
+
+/// pcl::FarthestPointSampling on `n` finite points (xyz interleaved): writes `k` indices into `out`.
+int cpcl_farthest_point_indices(const float *xyz, size_t n, size_t k, unsigned seed, int32_t *out,
+                                cpcl_error *error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

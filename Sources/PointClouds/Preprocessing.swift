@@ -1,0 +1,144 @@
+import CPCL
+
+/// One preparation step: cloud in, cloud out, like a PCL filter. Steps are values, recorded (as JSON)
+/// in model files so that training and inference prepare clouds identically.
+public enum PreprocessStep: Sendable, Equatable, Codable {
+    /// Drops points with a NaN or infinite coordinate (the holes of organized depth scans).
+    case removeNonFinite
+    /// PCL StatisticalOutlierRemoval: drops points whose mean distance to their `neighbours` nearest
+    /// neighbours exceeds the cloud's mean by more than `stddev` standard deviations.
+    case removeOutliers(neighbours: Int, stddev: Double)
+    /// PCL VoxelGrid: one point (the mean of every field) per occupied cube of side `size`.
+    case voxelGrid(size: Float)
+    /// Rotates the cloud so that the axis that points up in the file (`from`) becomes +z.
+    case upAxis(from: Axis)
+    /// Centres the cloud on its centroid and scales it so the farthest point lies at distance 1.
+    case normalize
+    /// Resamples to exactly `points`: farthest point sampling (PCL) when there are more, all points
+    /// plus random repeats when there are fewer. Deterministic for a given `seed`.
+    case sample(points: Int, seed: UInt64)
+
+    public enum Axis: String, Sendable, Codable, CaseIterable { case x, y, z }
+
+    /// A short human description, for logs and `--help`.
+    public var summary: String {
+        switch self {
+        case .removeNonFinite: "drop NaN/Inf points"
+        case .removeOutliers(let k, let s): "statistical outlier removal (k=\(k), \(s)σ)"
+        case .voxelGrid(let size): "voxel grid \(size)"
+        case .upAxis(let axis): "up axis \(axis.rawValue) → z"
+        case .normalize: "centre and scale to the unit sphere"
+        case .sample(let n, let seed): "sample \(n) points (seed \(seed))"
+        }
+    }
+
+    /// Applies the step. Throws when the cloud cannot go through it (no points left, bad arguments).
+    public func apply(to cloud: PointCloud) throws(PointCloudError) -> PointCloud {
+        switch self {
+        case .removeNonFinite:
+            let keep = cloud.positions.indices.filter { cloud.positions[$0].isFinite }
+            return keep.count == cloud.count && !cloud.isOrganized ? cloud : cloud.selecting(keep)
+        case .removeOutliers(let k, let stddev):
+            guard k >= 1, stddev.isFinite else {
+                throw .invalidArgument("the outlier filter needs k ≥ 1 and a finite deviation multiplier")
+            }
+            let finite = try Self.removeNonFinite.apply(to: cloud)
+            guard finite.count > k else { return finite }
+            var keep = [UInt8](repeating: 0, count: finite.count)
+            var error = cpcl_error()
+            let xyz = finite.positions.flatMap { [$0.x, $0.y, $0.z] }
+            guard cpcl_statistical_outlier_mask(xyz, finite.count, Int32(k), stddev, &keep, &error) == 0 else {
+                throw .invalidArgument(message(error))
+            }
+            return finite.selecting(keep.indices.filter { keep[$0] != 0 })
+        case .voxelGrid(let size):
+            guard size > 0, size.isFinite else { throw .invalidArgument("the voxel size must be a positive number") }
+            let finite = try Self.removeNonFinite.apply(to: cloud)
+            let input = try BridgeCloud.encode(finite)
+            defer { cpcl_cloud_free(input) }
+            var output: OpaquePointer?
+            var error = cpcl_error()
+            guard cpcl_voxel_grid(input, size, &output, &error) == 0, let output else {
+                throw .invalidArgument(message(error))
+            }
+            defer { cpcl_cloud_free(output) }
+            return try BridgeCloud.decode(output, path: "voxel grid")
+        case .upAxis(let axis):
+            var out = cloud
+            out.positions = cloud.positions.map { axis.toZUp($0) }
+            if let nx = cloud.field(named: "normal_x"), let ny = cloud.field(named: "normal_y"),
+               let nz = cloud.field(named: "normal_z"), [nx, ny, nz].allSatisfy({ $0.components == 1 }) {
+                let normals = (0 ..< cloud.count).map { axis.toZUp(SIMD3(nx.values[$0], ny.values[$0], nz.values[$0])) }
+                out.setField("normal_x", values: normals.map(\.x))
+                out.setField("normal_y", values: normals.map(\.y))
+                out.setField("normal_z", values: normals.map(\.z))
+            }
+            return out
+        case .normalize:
+            let finite = cloud.positions.filter(\.isFinite)
+            guard !finite.isEmpty else { throw .invalidArgument("the cloud has no valid points to normalise") }
+            var sum = SIMD3<Double>.zero
+            for p in finite { sum += SIMD3<Double>(p) }
+            let centre = SIMD3<Float>(sum / Double(finite.count))
+            let radius = finite.reduce(Float(0)) { max($0, (($1 - centre) * ($1 - centre)).sum()) }.squareRoot()
+            // A cloud of one repeated point has no size: centre it and leave the scale alone.
+            let scale: Float = radius > 0 ? 1 / radius : 1
+            var out = cloud
+            out.positions = cloud.positions.map { ($0 - centre) * scale }
+            return out
+        case .sample(let target, let seed):
+            guard target > 0 else { throw .invalidArgument("the number of points to sample must be positive") }
+            return try Sampling.resample(cloud, to: target, seed: seed)
+        }
+    }
+}
+
+extension PreprocessStep.Axis {
+    /// The proper rotation taking this axis to +z.
+    func toZUp(_ p: SIMD3<Float>) -> SIMD3<Float> {
+        switch self {
+        case .x: SIMD3(-p.z, p.y, p.x)
+        case .y: SIMD3(p.x, -p.z, p.y)
+        case .z: p
+        }
+    }
+}
+
+/// An ordered list of steps: how a cloud is prepared for a network.
+public struct Preprocessing: Sendable, Equatable, Codable {
+    public var steps: [PreprocessStep]
+
+    public init(steps: [PreprocessStep]) { self.steps = steps }
+
+    /// The default for classification (DESIGN §3): drop NaN/Inf, centre, unit sphere, `points` points.
+    public static func standard(points: Int = 1024, seed: UInt64 = 0) -> Preprocessing {
+        Preprocessing(steps: [.removeNonFinite, .normalize, .sample(points: points, seed: seed)])
+    }
+
+    /// What one step did, for logs.
+    public struct Trace: Sendable, Equatable {
+        public var step: PreprocessStep
+        public var pointsBefore: Int
+        public var pointsAfter: Int
+    }
+
+    /// Runs every step in order. Throws `.invalid` naming `path` when no valid point is left.
+    public func apply(to cloud: PointCloud, path: String = "cloud") throws(PointCloudError) -> (cloud: PointCloud, trace: [Trace]) {
+        var current = cloud
+        var trace = [Trace]()
+        for step in steps {
+            let before = current.count
+            do {
+                current = try step.apply(to: current)
+            } catch {
+                if case .invalidArgument(let reason) = error { throw .invalid(path: path, reason: reason) }
+                throw error
+            }
+            trace.append(Trace(step: step, pointsBefore: before, pointsAfter: current.count))
+            if current.finiteCount == 0 {
+                throw .invalid(path: path, reason: "no valid points left after '\(step.summary)' (\(before) before)")
+            }
+        }
+        return (current, trace)
+    }
+}

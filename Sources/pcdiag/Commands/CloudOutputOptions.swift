@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import PointClouds
+
+extension PointCloudEncoding: ExpressibleByArgument {}
+extension PreprocessStep.Axis: ExpressibleByArgument {}
+
+/// How a command writes a cloud file, and the rule that nothing is overwritten unless asked.
+struct CloudOutputOptions: ParsableArguments {
+    @Option(help: "Encoding of the output: ascii, binary or compressed (PCD only).")
+    var encoding: PointCloudEncoding = .binary
+
+    @Flag(help: "Overwrite the output file if it exists.")
+    var force = false
+
+    /// Writes `cloud` to `path`, refusing to replace an existing file without `--force`.
+    func write(_ cloud: PointCloud, to path: String) throws {
+        if !force, FileManager.default.fileExists(atPath: path) {
+            throw CommandFailure(status: .output, message: "\(path): exists (use --force to overwrite)")
+        }
+        if encoding == .compressed, PointCloudFormat(path: path) == .ply {
+            throw CommandFailure(status: .usage, message: "\(path): PLY has no compressed encoding (use ascii or binary)")
+        }
+        try cloud.write(to: path, encoding: encoding)
+    }
+}

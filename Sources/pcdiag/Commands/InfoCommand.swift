@@ -1,0 +1,97 @@
+import ArgumentParser
+import PointClouds
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Describe point cloud files: points, fields, layout, bounds, centroid.",
+        discussion: """
+            'points' counts valid points (all coordinates finite); 'total_points' counts every record,
+            including the NaN holes of organized depth scans. Inputs may be files, folders, globs or
+            list files (@list.txt). A file that cannot be read is reported on stderr and the others go on.
+            """)
+
+    @Argument(help: "Point cloud files (.pcd, .ply), folders, globs or @list files.")
+    var inputs: [String]
+
+    @Option(help: "Output format: table, json (one array), jsonl (one object per line) or csv.")
+    var format: OutputFormat = .table
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let console = global.console
+        let paths = try CloudPaths.expand(inputs)
+        let printer = RecordPrinter(format: format, columns: [
+            .init(key: "path", title: "FILE"), .init(key: "points", title: "POINTS"),
+            .init(key: "total_points", title: "TOTAL"), .init(key: "layout", title: "LAYOUT"),
+            .init(key: "encoding", title: "ENCODING"), .init(key: "fields", title: "FIELDS"),
+        ])
+        let outcome = BatchOutcome(total: paths.count)
+        let progress = console.progress(total: paths.count, label: "info")
+        for path in paths {
+            do {
+                printer.emit(try Self.describe(PointCloudFile.read(path)))
+            } catch {
+                progress?.finish()
+                console.error(error.description)
+                outcome.failed(ExitStatus.status(for: error))
+            }
+            progress?.advance()
+        }
+        progress?.finish()
+        printer.finish()
+        try outcome.conclude()
+    }
+
+    static func describe(_ file: PointCloudFile) throws(PointCloudError) -> Record {
+        let cloud = file.cloud
+        let finite = cloud.positions.filter { $0.x.isFinite && $0.y.isFinite && $0.z.isFinite }
+        guard !finite.isEmpty else {
+            throw .invalid(path: file.path, reason: "no valid points (all \(cloud.count) have NaN or infinite coordinates)")
+        }
+        var lo = finite[0], hi = finite[0]
+        var sum = SIMD3<Double>.zero
+        for p in finite {
+            lo = pointwiseMin(lo, p)
+            hi = pointwiseMax(hi, p)
+            sum += SIMD3<Double>(p)
+        }
+        var r = Record()
+        r["path"] = .string(file.path)
+        r["format"] = .string(file.format.rawValue)
+        r["encoding"] = .string(file.encoding.rawValue)
+        r["points"] = .int(finite.count)
+        r["total_points"] = .int(cloud.count)
+        r["width"] = .int(cloud.width)
+        r["height"] = .int(cloud.height)
+        r["organized"] = .bool(cloud.isOrganized)
+        r["layout"] = .string(cloud.isOrganized ? "\(cloud.width)×\(cloud.height)" : "unorganized")
+        r["fields"] = Value(cloud.fieldNames)
+        r["bounds_min"] = Value(lo)
+        r["bounds_max"] = Value(hi)
+        r["centroid"] = Value(SIMD3<Float>(sum / Double(finite.count)))
+        return r
+    }
+}
+
+/// Counts successes and failures over several inputs and turns them into the exit status:
+/// all good → 0; one input and it failed → its own status; several and some failed → 5.
+final class BatchOutcome {
+    private let total: Int
+    private var failures = 0
+    private var lastFailure = ExitStatus.ok
+
+    init(total: Int) { self.total = total }
+
+    func failed(_ status: ExitStatus) {
+        failures += 1
+        lastFailure = status
+    }
+
+    func conclude() throws {
+        guard failures > 0 else { return }
+        if total == 1 { throw ExitCode(lastFailure.rawValue) }
+        throw ExitCode(failures == total ? lastFailure.rawValue : ExitStatus.partial.rawValue)
+    }
+}

@@ -1,0 +1,21 @@
+/// pcdiag's documented exit codes (README, man page, `pcdiag --help`).
+enum ExitStatus: Int32, Sendable {
+    case ok = 0
+    /// A bug or a failure outside the user's input.
+    case internalError = 1
+    case usage = 2
+    /// An input file is unreadable or not a valid point cloud.
+    case badInput = 3
+    /// A model file is missing, corrupt or does not fit.
+    case model = 4
+    /// Several inputs were given and some of them failed (the others were processed).
+    case partial = 5
+    /// An output could not be written, or exists and `--force` was not given.
+    case output = 6
+}
+
+/// An error a command reports as one line and an exit status.
+struct CommandFailure: Error {
+    var status: ExitStatus
+    var message: String
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case table, json, jsonl, csv
+}
+
+/// Prints records to stdout as they come: a table (aligned when complete), a JSON array, JSON lines or
+/// CSV. JSON lines and CSV stream; a table and a JSON array are closed by `finish()`.
+final class RecordPrinter {
+    /// Table columns: the record key and the header shown.
+    struct Column {
+        var key: String
+        var title: String
+    }
+
+    private let format: OutputFormat
+    private let columns: [Column]
+    private var rows: [[String]] = []
+    private var csvHeader: [String]?
+    private var jsonCount = 0
+    /// Receives the text; the default writes it to stdout unbuffered, so rows appear as they are made.
+    private let write: (String) -> Void
+
+    init(format: OutputFormat, columns: [Column],
+         write: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+        self.format = format
+        self.columns = columns
+        self.write = write
+    }
+
+    func emit(_ record: Record) {
+        switch format {
+        case .table:
+            rows.append(columns.map { record[$0.key]?.text ?? "" })
+        case .jsonl:
+            out(record.json)
+        case .json:
+            write((jsonCount == 0 ? "[\n  " : ",\n  ") + record.json)
+            jsonCount += 1
+        case .csv:
+            let keys = record.fields.map(\.key)
+            if csvHeader == nil {
+                csvHeader = keys
+                out(keys.map(Self.csvCell).joined(separator: ","))
+            }
+            out(csvHeader!.map { Self.csvCell(record[$0]?.text ?? "") }.joined(separator: ","))
+        }
+    }
+
+    func finish() {
+        switch format {
+        case .table:
+            guard !rows.isEmpty else { return }
+            let table = [columns.map(\.title)] + rows
+            let widths = columns.indices.map { c in table.map { $0[c].count }.max() ?? 0 }
+            for row in table {
+                let cells = row.enumerated().map { c, cell in
+                    c == row.count - 1 ? cell : cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                }
+                out(cells.joined(separator: "  "))
+            }
+        case .json:
+            out(jsonCount == 0 ? "[]" : "\n]")
+        case .jsonl, .csv:
+            break
+        }
+    }
+
+    private func out(_ line: String) { write(line + "\n") }
+
+    static func csvCell(_ s: String) -> String {
+        s.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// One output value: what a row of `info`, `classify` or `batch` holds, rendered as a table cell,
+/// JSON or CSV by `RecordPrinter`.
+enum Value: Sendable, Equatable {
+    case string(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case null
+    case array([Value])
+    case object(Record)
+
+    var json: String {
+        switch self {
+        case .string(let s): Self.quoted(s)
+        case .int(let i): String(i)
+        case .double(let d): d.isFinite ? Self.shortest(d) : "null"
+        case .bool(let b): b ? "true" : "false"
+        case .null: "null"
+        case .array(let items): "[" + items.map(\.json).joined(separator: ",") + "]"
+        case .object(let record): record.json
+        }
+    }
+
+    /// A cell for tables and CSV: arrays space-separated, numbers short.
+    var text: String {
+        switch self {
+        case .string(let s): s
+        case .int(let i): String(i)
+        case .double(let d): d.isFinite ? Self.shortest(d) : String(d)
+        case .bool(let b): b ? "yes" : "no"
+        case .null: ""
+        case .array(let items): items.map(\.text).joined(separator: " ")
+        case .object(let record): record.json
+        }
+    }
+
+    /// Up to 7 significant digits: what float32 data can honestly claim.
+    static func shortest(_ d: Double) -> String {
+        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+        var s = String(format: "%.7g", d)
+        if s.contains("e") { return s }
+        while s.contains("."), s.hasSuffix("0") { s.removeLast() }
+        return s
+    }
+
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Ordered key/value pairs: the keys keep the order the command gives them.
+struct Record: Sendable, Equatable {
+    var fields: [(key: String, value: Value)] = []
+
+    static func == (a: Record, b: Record) -> Bool {
+        a.fields.map(\.key) == b.fields.map(\.key) && a.fields.map(\.value) == b.fields.map(\.value)
+    }
+
+    subscript(key: String) -> Value? {
+        get { fields.first { $0.key == key }?.value }
+        set {
+            if let i = fields.firstIndex(where: { $0.key == key }) {
+                if let newValue { fields[i].value = newValue } else { fields.remove(at: i) }
+            } else if let newValue {
+                fields.append((key, newValue))
+            }
+        }
+    }
+
+    var json: String { "{" + fields.map { Value.quoted($0.key) + ":" + $0.value.json }.joined(separator: ",") + "}" }
+}
+
+extension Value {
+    init(_ v: SIMD3<Float>) { self = .array([.double(Double(v.x)), .double(Double(v.y)), .double(Double(v.z))]) }
+    init(_ strings: [String]) { self = .array(strings.map(Value.string)) }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import PointClouds
+
+struct Pcdiag: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "pcdiag",
+        abstract: "Point cloud classification with domain-shift diagnostics.",
+        discussion: """
+            Reads PCD and PLY scans through the Point Cloud Library and prepares them for classification.
+
+            Results go to stdout, logs and progress to stderr.
+            Exit status: 0 ok, 1 internal error, 2 usage, 3 unreadable or invalid input, 4 model problem,
+            5 some inputs of several failed, 6 output not written.
+            """,
+        version: version,
+        subcommands: [InfoCommand.self, ConvertCommand.self, PreprocessCommand.self, BenchCommand.self])
+}
+
+/// Options every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Print only results and errors.")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Also log what each step does.")
+    var verbose = false
+
+    var console: Console { Console(level: quiet ? .quiet : verbose ? .verbose : .normal) }
+}
+
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try Pcdiag.parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            exit(code.rawValue)
+        } catch let failure as CommandFailure {
+            Console.write("pcdiag: error: \(failure.message)")
+            exit(failure.status.rawValue)
+        } catch let error as PointCloudError {
+            Console.write("pcdiag: error: \(error)")
+            exit(ExitStatus.status(for: error).rawValue)
+        } catch {
+            if Pcdiag.exitCode(for: error) == .success {
+                print(Pcdiag.fullMessage(for: error))
+                exit(ExitStatus.ok.rawValue)
+            }
+            // One line: the problem and where to read more.
+            let message = Pcdiag.message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
+            Console.write("pcdiag: usage error: \(message) (see 'pcdiag help')")
+            exit(ExitStatus.usage.rawValue)
+        }
+    }
+}
+
+extension ExitStatus {
+    static func status(for error: PointCloudError) -> ExitStatus {
+        switch error {
+        case .unreadable, .invalid: .badInput
+        case .unwritable: .output
+        case .invalidArgument: .usage
+        }
+    }
+}
