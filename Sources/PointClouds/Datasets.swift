@@ -82,7 +82,7 @@ public enum CloudPaths {
         if fm.fileExists(atPath: input, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { return [input] }
             let found = try inFolder(input)
-            if found.isEmpty { throw .invalid(path: input, reason: "the folder holds no .pcd or .ply files") }
+            if found.isEmpty { throw .invalid(path: input, reason: "is a directory with no .pcd or .ply files in it") }
             return found
         }
         if input.contains(where: { "*?[".contains($0) }) {

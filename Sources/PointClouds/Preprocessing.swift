@@ -8,7 +8,8 @@ public enum PreprocessStep: Sendable, Equatable, Codable {
     /// PCL StatisticalOutlierRemoval: drops points whose mean distance to their `neighbours` nearest
     /// neighbours exceeds the cloud's mean by more than `stddev` standard deviations.
     case removeOutliers(neighbours: Int, stddev: Double)
-    /// PCL VoxelGrid: one point (the mean of every field) per occupied cube of side `size`.
+    /// PCL VoxelGrid: one point (the mean of every field) per occupied cube of side `size`; the cubes
+    /// sit on multiples of `size` from the origin.
     case voxelGrid(size: Float)
     /// Rotates the cloud so that the axis that points up in the file (`from`) becomes +z.
     case upAxis(from: Axis)
