@@ -48,6 +48,10 @@ import TestSupport
         let finite = cloud.positions.filter { $0.x.isFinite && $0.y.isFinite && $0.z.isFinite }
         let mean = finite.reduce(SIMD3<Double>.zero) { $0 + SIMD3<Double>($1) } / Double(finite.count)
         #expect(abs(centroid[0] - mean.x) < 1e-5 && abs(centroid[1] - mean.y) < 1e-5 && abs(centroid[2] - mean.z) < 1e-5)
+        let single = try CLI.run(["info", "--format", "json", sample]).stdout
+        #expect((try JSONSerialization.jsonObject(with: Data(single.utf8)) as? [String: Any])?["total_points"] as? Int == 4800)
+        let several = try CLI.run(["info", "--format", "json", sample, TestPaths.sample("bunny.pcd")]).stdout
+        #expect(try Self.json(several).map { $0["total_points"] as? Int } == [4800, 397])
         let csv = try CLI.run(["info", "--format", "csv", sample]).stdout.split(separator: "\n")
         #expect(csv.count == 2 && csv[0].hasPrefix("path,format,encoding,points,total_points"))
         #expect(csv[1].contains(",\(cloud.finiteCount),4800,"))

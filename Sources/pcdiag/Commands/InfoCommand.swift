@@ -6,6 +6,7 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Describe point cloud files: points, fields, layout, bounds, centroid.",
         discussion: """
+            With --format json: one object for a single file, an array for several.
             'points' counts valid points (all coordinates finite); 'total_points' counts every record,
             including the NaN holes of organized depth scans. Inputs may be files, folders, globs or
             list files (@list.txt). A file that cannot be read is reported on stderr and the others go on.
@@ -26,7 +27,7 @@ struct InfoCommand: ParsableCommand {
             .init(key: "path", title: "FILE"), .init(key: "points", title: "POINTS"),
             .init(key: "total_points", title: "TOTAL"), .init(key: "layout", title: "LAYOUT"),
             .init(key: "encoding", title: "ENCODING"), .init(key: "fields", title: "FIELDS"),
-        ])
+        ], single: paths.count == 1)
         let outcome = BatchOutcome(total: paths.count)
         let progress = console.progress(total: paths.count, label: "info")
         for path in paths {

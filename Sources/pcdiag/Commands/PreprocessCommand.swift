@@ -67,7 +67,7 @@ struct PreprocessCommand: ParsableCommand {
         let printer = RecordPrinter(format: format, columns: [
             .init(key: "input", title: "INPUT"), .init(key: "points_in", title: "IN"),
             .init(key: "points_out", title: "OUT"), .init(key: "output", title: "OUTPUT"),
-        ])
+        ], single: true)
         var r = Record()
         r["input"] = .string(input)
         r["output"] = .string(output)

@@ -5,8 +5,9 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
     case table, json, jsonl, csv
 }
 
-/// Prints records to stdout as they come: a table (aligned when complete), a JSON array, JSON lines or
-/// CSV. JSON lines and CSV stream; a table and a JSON array are closed by `finish()`.
+/// Prints records to stdout as they come: a table (aligned when complete), JSON, JSON lines or CSV.
+/// JSON lines and CSV stream; a table and JSON are closed by `finish()`. JSON is one object when the
+/// command was given a single input (`single`), else an array of objects.
 final class RecordPrinter {
     /// Table columns: the record key and the header shown.
     struct Column {
@@ -19,13 +20,16 @@ final class RecordPrinter {
     private var rows: [[String]] = []
     private var csvHeader: [String]?
     private var jsonCount = 0
+    private let single: Bool
+    private var pendingObject: Record?
     /// Receives the text; the default writes it to stdout unbuffered, so rows appear as they are made.
     private let write: (String) -> Void
 
-    init(format: OutputFormat, columns: [Column],
+    init(format: OutputFormat, columns: [Column], single: Bool = false,
          write: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
         self.format = format
         self.columns = columns
+        self.single = single
         self.write = write
     }
 
@@ -36,7 +40,15 @@ final class RecordPrinter {
         case .jsonl:
             out(record.json)
         case .json:
-            write((jsonCount == 0 ? "[\n  " : ",\n  ") + record.json)
+            if single && jsonCount == 0 {
+                pendingObject = record  // printed bare by finish() if no other record follows
+            } else {
+                if let first = pendingObject {
+                    write("[\n  " + first.json)
+                    pendingObject = nil
+                }
+                write((jsonCount == 0 ? "[\n  " : ",\n  ") + record.json)
+            }
             jsonCount += 1
         case .csv:
             let keys = record.fields.map(\.key)
@@ -61,7 +73,7 @@ final class RecordPrinter {
                 out(cells.joined(separator: "  "))
             }
         case .json:
-            out(jsonCount == 0 ? "[]" : "\n]")
+            if let only = pendingObject { out(only.json) } else { out(jsonCount == 0 ? "[]" : "\n]") }
         case .jsonl, .csv:
             break
         }
