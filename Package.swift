@@ -6,7 +6,7 @@ let package = Package(
     name: "pcdiag",
     products: [
         .executable(name: "pcdiag", targets: ["pcdiag"]),
-        .library(name: "PCDiagKit", targets: ["PointClouds"]),
+        .library(name: "PCDiagKit", targets: ["Support", "PointClouds", "Engine", "Networks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,12 +23,19 @@ let package = Package(
                 .linkedLibrary("pcl_search"), .linkedLibrary("pcl_kdtree"), .linkedLibrary("pcl_common"),
                 .linkedLibrary("flann_cpp"),
             ]),
-        .target(name: "PointClouds", dependencies: ["CPCL"]),
+        // Small shared pieces: the seeded generator, parallel loops.
+        .target(name: "Support"),
+        .target(name: "PointClouds", dependencies: ["CPCL", "Support"]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .target(name: "Engine", dependencies: ["CDNNL", "Support"]),
+        .target(name: "Networks", dependencies: ["Engine", "PointClouds"]),
         .executableTarget(
             name: "pcdiag",
-            dependencies: ["PointClouds", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["PointClouds", "Engine", "Networks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "TestSupport"]),
+        .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "Support", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "TestSupport"]),
         .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17

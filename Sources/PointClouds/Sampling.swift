@@ -1,3 +1,4 @@
+import Support
 import CPCL
 
 /// Resampling a cloud to a fixed number of points.

@@ -1,5 +1,6 @@
 import Foundation
 import PointClouds
+import Support
 import Testing
 import TestSupport
 

@@ -1,0 +1,173 @@
+import Support
+
+/// Batch normalisation over every row, per channel (PyTorch `BatchNorm1d`/`2d` on channel-last data).
+///
+/// Training: normalise with the batch's biased variance and update the running statistics with the
+/// unbiased one (momentum 0.1, eps 1e-5, as PyTorch). Inference: the running statistics — an affine map
+/// per channel, and the mode in which saliency's input gradient is taken.
+public final class BatchNorm<T: EngineScalar>: Module {
+    public let gamma: Parameter<T>, beta: Parameter<T>
+    public let runningMean: Parameter<T>, runningVar: Parameter<T>
+    public let channels: Int
+    public var momentum: Double = 0.1
+    public var epsilon: Double = 1e-5
+    @usableFromInline let output = Tensor<T>(shape: [0])
+    @usableFromInline let normalized = Tensor<T>(shape: [0])
+    @usableFromInline let inputGrad = Tensor<T>(shape: [0])
+    @usableFromInline var invStd: [T] = []
+    @usableFromInline var trainedLast = false
+    @usableFromInline var input: Tensor<T>?
+
+    public init(_ name: String, channels: Int) {
+        self.channels = channels
+        gamma = Parameter(name: name + ".weight", shape: [channels], values: Array(repeating: 1, count: channels))
+        beta = Parameter(name: name + ".bias", shape: [channels])
+        runningMean = Parameter(name: name + ".running_mean", shape: [channels])
+        runningVar = Parameter(name: name + ".running_var", shape: [channels], values: Array(repeating: 1, count: channels))
+    }
+
+    public var parameters: [Parameter<T>] { [gamma, beta] }
+    public var buffers: [Parameter<T>] { [runningMean, runningVar] }
+
+    /// The inference-mode map y = scale · x + shift, per channel.
+    @inlinable
+    public var inferenceAffine: (scale: [T], shift: [T]) {
+        var scale = [T](repeating: 0, count: channels), shift = scale
+        for c in 0 ..< channels {
+            let s = gamma.value[c] / T((Double(runningVar.value[c]) + epsilon).squareRoot())
+            scale[c] = s
+            shift[c] = beta.value[c] - s * runningMean.value[c]
+        }
+        return (scale, shift)
+    }
+
+    @inlinable
+    public func forward(_ x: Tensor<T>, training: Bool) -> Tensor<T> {
+        precondition(x.channels == channels, "BatchNorm expects \(channels) channels, got \(x.shape)")
+        output.resize(x.shape)
+        trainedLast = training
+        let n = channels, rows = x.rows, xp = x.pointer, yp = output.pointer
+        if !training {
+            input = x
+            let (scale, shift) = inferenceAffine
+            scale.withUnsafeBufferPointer { s in
+                shift.withUnsafeBufferPointer { b in
+                    parallelRanges(rows, grain: 512) { range in
+                        for r in range { for c in 0 ..< n { yp[r * n + c] = s[c] * xp[r * n + c] + b[c] } }
+                    }
+                }
+            }
+            return output
+        }
+        precondition(rows > 1, "BatchNorm in training needs more than one value per channel")
+        input = nil
+        let (sum, sumSquares) = channelMoments(x)
+        normalized.resize(x.shape)
+        var mean = [T](repeating: 0, count: n), inv = mean
+        for c in 0 ..< n {
+            let m = sum[c] / Double(rows)
+            let variance = max(0, sumSquares[c] / Double(rows) - m * m)
+            mean[c] = T(m)
+            inv[c] = T(1 / (variance + epsilon).squareRoot())
+            runningMean.value[c] = T((1 - momentum) * Double(runningMean.value[c]) + momentum * m)
+            runningVar.value[c] = T((1 - momentum) * Double(runningVar.value[c]) + momentum * variance * Double(rows) / Double(rows - 1))
+        }
+        invStd = inv
+        let hp = normalized.pointer, g = gamma.value.pointer, b = beta.value.pointer
+        mean.withUnsafeBufferPointer { m in
+            inv.withUnsafeBufferPointer { s in
+                parallelRanges(rows, grain: 512) { range in
+                    for r in range {
+                        for c in 0 ..< n {
+                            let h = (xp[r * n + c] - m[c]) * s[c]
+                            hp[r * n + c] = h
+                            yp[r * n + c] = g[c] * h + b[c]
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    @inlinable
+    public func backward(_ dy: Tensor<T>) -> Tensor<T> {
+        let n = channels, rows = dy.rows, dp = dy.pointer
+        inputGrad.resize(dy.shape)
+        let gp = inputGrad.pointer, g = gamma.value.pointer
+        if !trainedLast {
+            // y = γ (x − μ_run) / σ_run + β, an affine map per channel.
+            guard let x = input else { preconditionFailure("BatchNorm.backward before forward") }
+            let (scale, _) = inferenceAffine
+            let xp = x.pointer, mu = runningMean.value.pointer
+            var dGamma = [Double](repeating: 0, count: n), dBeta = dGamma
+            for r in 0 ..< rows {
+                for c in 0 ..< n {
+                    let d = dp[r * n + c]
+                    gp[r * n + c] = d * scale[c]
+                    dBeta[c] += Double(d)
+                    dGamma[c] += Double(d) * Double(xp[r * n + c] - mu[c])
+                }
+            }
+            for c in 0 ..< n {
+                beta.grad[c] = T(dBeta[c])
+                gamma.grad[c] = T(dGamma[c] / (Double(runningVar.value[c]) + epsilon).squareRoot())
+            }
+            return inputGrad
+        }
+        // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂))
+        let hp = normalized.pointer
+        let (dBeta, dGamma) = channelMoments(dy, weightedBy: normalized)
+        for c in 0 ..< n {
+            beta.grad[c] = T(dBeta[c])
+            gamma.grad[c] = T(dGamma[c])
+        }
+        let meanDy = dBeta.map { T($0 / Double(rows)) }, meanDyH = dGamma.map { T($0 / Double(rows)) }
+        let inv = invStd
+        meanDy.withUnsafeBufferPointer { md in
+            meanDyH.withUnsafeBufferPointer { mh in
+                inv.withUnsafeBufferPointer { s in
+                    parallelRanges(rows, grain: 512) { range in
+                        for r in range {
+                            for c in 0 ..< n {
+                                let i = r * n + c
+                                gp[i] = g[c] * s[c] * (dp[i] - md[c] - hp[i] * mh[c])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return inputGrad
+    }
+}
+
+/// Per-channel Σx and Σx² (or, with `weightedBy: w`, Σx and Σx·w) over all rows, in Double,
+/// split across cores with one accumulator set per part.
+@inlinable
+func channelMoments<T: EngineScalar>(_ x: Tensor<T>, weightedBy w: Tensor<T>? = nil) -> ([Double], [Double]) {
+    let n = x.channels, rows = x.rows, xp = x.pointer, wp = (w ?? x).pointer
+    let parts = max(1, min(Parallelism.workers, rows / 512))
+    var partial = [[Double]](repeating: [Double](repeating: 0, count: 2 * n), count: parts)
+    partial.withUnsafeMutableBufferPointer { slots in
+        let slotPointer = slots.baseAddress!
+        parallelRanges(parts, grain: 1) { partRange in
+            for part in partRange {
+                var acc = [Double](repeating: 0, count: 2 * n)
+                acc.withUnsafeMutableBufferPointer { a in
+                    for r in rows * part / parts ..< rows * (part + 1) / parts {
+                        for c in 0 ..< n {
+                            let v = Double(xp[r * n + c])
+                            a[c] += v
+                            a[n + c] += v * Double(wp[r * n + c])
+                        }
+                    }
+                }
+                slotPointer[part] = acc
+            }
+        }
+    }
+    var sum = [Double](repeating: 0, count: n), second = sum
+    for p in partial { for c in 0 ..< n { sum[c] += p[c]; second[c] += p[n + c] } }
+    return (sum, second)
+}

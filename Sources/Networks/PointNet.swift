@@ -1,0 +1,54 @@
+import Engine
+
+/// PointNet (vanilla, without T-nets), as in the reference PyTorch implementation used with DGCNN:
+/// five shared 1×1 convolutions 3→64→64→64→128→E (no bias) each with BatchNorm and ReLU, a global max
+/// pool, linear E→512 (no bias) + BatchNorm + ReLU + dropout, linear 512→classes.
+///
+/// Parameter names and shapes match PyTorch's state dict (`conv1.weight` [64, 3, 1], `bn1.*`,
+/// `linear1.weight` [512, E], `linear2.*`), so its weights load unchanged.
+public final class PointNet<T: EngineScalar>: Network {
+    public let architecture: Architecture
+    public let convs: [Dense<T>]
+    public let norms: [BatchNorm<T>]
+    public let relus: [Activation<T>]
+    public let pool = MaxPool<T>()
+    public let linear1: Dense<T>, bn6: BatchNorm<T>, relu6 = Activation<T>(), dropout: Dropout<T>, linear2: Dense<T>
+
+    public init(classes: Int, embedding: Int = 1024, dropout p: Double = 0.5, seed: UInt64 = 0) {
+        architecture = .pointnet(classes: classes, embedding: embedding, dropout: p)
+        let widths = [3, 64, 64, 64, 128, embedding]
+        convs = (1 ... 5).map { i in
+            Dense("conv\(i)", inputs: widths[i - 1], outputs: widths[i], bias: false, storedShape: [widths[i], widths[i - 1], 1], seed: seed)
+        }
+        norms = (1 ... 5).map { BatchNorm("bn\($0)", channels: widths[$0]) }
+        relus = (1 ... 5).map { _ in Activation() }
+        linear1 = Dense("linear1", inputs: embedding, outputs: 512, bias: false, seed: seed)
+        bn6 = BatchNorm("bn6", channels: 512)
+        dropout = Dropout(p: p, seed: seed &+ 1)
+        linear2 = Dense("linear2", inputs: 512, outputs: classes, bias: true, seed: seed)
+    }
+
+    public var modules: [any Module<T>] { convs + norms + [linear1, bn6, linear2] }
+
+    /// The pooled global feature of the last forward pass ([clouds, E]): the embedding diagnostics use.
+    public var globalFeature: Tensor<T> { pool.output }
+
+    public func forward(_ x: Tensor<T>, training: Bool) -> Tensor<T> {
+        precondition(x.shape.count == 3 && x.shape[2] == 3, "PointNet expects [clouds, points, 3], got \(x.shape)")
+        var h = x
+        for i in 0 ..< 5 {
+            h = relus[i].forward(norms[i].forward(convs[i].forward(h, training: training), training: training), training: training)
+        }
+        h = pool.forward(h, training: training)
+        h = dropout.forward(relu6.forward(bn6.forward(linear1.forward(h, training: training), training: training), training: training), training: training)
+        return linear2.forward(h, training: training)
+    }
+
+    public func backward(_ dy: Tensor<T>) -> Tensor<T> {
+        var g = linear2.backward(dy)
+        g = linear1.backward(bn6.backward(relu6.backward(dropout.backward(g))))
+        g = pool.backward(g)
+        for i in (0 ..< 5).reversed() { g = convs[i].backward(norms[i].backward(relus[i].backward(g))) }
+        return g
+    }
+}

@@ -1,0 +1,124 @@
+import Engine
+import Foundation
+import Support
+import Testing
+
+/// Every layer's backward (input and parameters) against central finite differences in Double.
+@Suite struct LayerGradientTests {
+    static func random(_ shape: [Int], seed: UInt64) -> Tensor<Double> {
+        var rng = SeededGenerator(seed: seed)
+        return Tensor(shape: shape, values: (0 ..< shape.reduce(1, *)).map { _ in Double.random(in: -1 ... 1, using: &rng) })
+    }
+
+    static let tolerance = 1e-3
+
+    @Test(arguments: [true, false])
+    func dense(bias: Bool) {
+        let layer = Dense<Double>("fc", inputs: 5, outputs: 4, bias: bias, seed: 3)
+        let report = GradientCheck().check(layer, input: Self.random([2, 6, 5], seed: 1), training: true)
+        #expect(report.worst < Self.tolerance, "\(report)")
+        #expect(report.parameters.count == (bias ? 2 : 1))
+    }
+
+    @Test(arguments: [true, false])
+    func batchNorm(training: Bool) {
+        let layer = BatchNorm<Double>("bn", channels: 4)
+        var rng = SeededGenerator(seed: 5)
+        for c in 0 ..< 4 {  // non-trivial affine and running statistics
+            layer.gamma.value[c] = Double.random(in: 0.5 ... 2, using: &rng)
+            layer.beta.value[c] = Double.random(in: -1 ... 1, using: &rng)
+            layer.runningMean.value[c] = Double.random(in: -0.5 ... 0.5, using: &rng)
+            layer.runningVar.value[c] = Double.random(in: 0.5 ... 2, using: &rng)
+        }
+        let report = GradientCheck().check(layer, input: Self.random([3, 5, 4], seed: 2), training: training)
+        #expect(report.worst < Self.tolerance, "\(report)")
+    }
+
+    @Test(arguments: [0.0, 0.2])
+    func activation(slope: Double) {
+        let report = GradientCheck().check(Activation<Double>(leakySlope: slope), input: Self.random([4, 7], seed: 4), training: true)
+        #expect(report.worst < Self.tolerance, "\(report)")
+    }
+
+    @Test func dropoutWithAFixedMask() {
+        let layer = Dropout<Double>(p: 0.5, seed: 9)
+        layer.freezeMask = true
+        let x = Self.random([6, 8], seed: 6)
+        let y = layer.forward(x, training: true)
+        let zeroed = (0 ..< y.count).filter { y[$0] == 0 }.count
+        #expect(zeroed > 8 && zeroed < 40, "about half dropped")
+        #expect((0 ..< y.count).allSatisfy { y[$0] == 0 || abs(y[$0] - 2 * x[$0]) < 1e-12 })
+        let report = GradientCheck().check(layer, input: x, training: true)
+        #expect(report.worst < Self.tolerance, "\(report)")
+        #expect(layer.forward(x, training: false) === x, "identity in inference")
+    }
+
+    @Test func maxAndMeanPool() {
+        let x = Self.random([3, 9, 5], seed: 7)
+        #expect(GradientCheck().check(MaxPool<Double>(), input: x, training: true).worst < Self.tolerance)
+        #expect(GradientCheck().check(MeanPool<Double>(), input: x, training: true).worst < Self.tolerance)
+        let y = MaxPool<Double>().forward(x, training: false)
+        for cloud in 0 ..< 3 {
+            for c in 0 ..< 5 {
+                let column = (0 ..< 9).map { x[(cloud * 9 + $0) * 5 + c] }
+                #expect(y[cloud * 5 + c] == column.max())
+            }
+        }
+    }
+
+    @Test(arguments: [0.0, 0.2])
+    func softmaxCrossEntropy(smoothing: Double) {
+        let logits = Self.random([4, 6], seed: 8)
+        let labels = [0, 5, 2, 2]
+        let loss = SoftmaxCrossEntropy<Double>(labelSmoothing: smoothing)
+        let grad = Tensor<Double>(shape: [0])
+        _ = loss(logits, labels: labels, gradient: grad)
+        let analytic = grad.array
+        let h = 1e-6
+        let numeric = (0 ..< logits.count).map { i -> Double in
+            let saved = logits[i]
+            logits[i] = saved + h
+            let plus = loss(logits, labels: labels, gradient: Tensor(shape: [0]))
+            logits[i] = saved - h
+            let minus = loss(logits, labels: labels, gradient: Tensor(shape: [0]))
+            logits[i] = saved
+            return (plus - minus) / (2 * h)
+        }
+        #expect(GradientCheck.relativeError(analytic, numeric) < Self.tolerance)
+        // Against the definition, written out: −Σ q log softmax.
+        let row = (0 ..< 6).map { logits[$0] }
+        let logSum = log(row.map { exp($0) }.reduce(0, +))
+        var expected = 0.0
+        for c in 0 ..< 6 {
+            let q: Double = c == 0 ? 1 - smoothing + smoothing / 6 : smoothing / 6
+            expected -= q * (row[c] - logSum)
+        }
+        let single = Tensor<Double>(shape: [1, 6], values: row)
+        #expect(abs(loss(single, labels: [0], gradient: Tensor(shape: [0])) - expected) < 1e-12)
+    }
+}
+
+/// dnnl_sgemm in all four transpose combinations against a plain loop in Double.
+@Suite struct GemmTests {
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func floatGemmMatchesReference(transA: Bool, transB: Bool) {
+        let (m, n, k) = (37, 29, 53)
+        var rng = SeededGenerator(seed: 11)
+        let a = (0 ..< m * k).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        let b = (0 ..< k * n).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        var c = (0 ..< m * n).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        let c0 = c
+        let lda = transA ? m : k, ldb = transB ? k : n
+        Float.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb,
+                   beta: 2, c: &c, ldc: n)
+        for i in 0 ..< m {
+            for j in 0 ..< n {
+                var s = 0.0
+                for p in 0 ..< k {
+                    s += Double(transA ? a[p * lda + i] : a[i * lda + p]) * Double(transB ? b[j * ldb + p] : b[p * ldb + j])
+                }
+                #expect(abs(Double(c[i * n + j]) - (0.5 * s + 2 * Double(c0[i * n + j]))) < 1e-4)
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Engine
+import Networks
+import Support
+import Testing
+
+/// Whole networks: ∂logits/∂points (what saliency uses) and every parameter against finite differences.
+@Suite struct NetworkGradientTests {
+    static func points(clouds: Int, points: Int, seed: UInt64) -> Tensor<Double> {
+        var rng = SeededGenerator(seed: seed)
+        return Tensor(shape: [clouds, points, 3], values: (0 ..< clouds * points * 3).map { _ in Double.random(in: -1 ... 1, using: &rng) })
+    }
+
+    @Test(arguments: [true, false])
+    func pointNet(training: Bool) {
+        let net = PointNet<Double>(classes: 4, embedding: 32, dropout: 0.5, seed: 2)
+        net.dropout.freezeMask = true
+        let report = GradientCheck().check(net, input: Self.points(clouds: 3, points: 12, seed: 3), training: training)
+        #expect(report.input < 1e-3, "\(report)")
+        #expect(report.worst < 1e-3, "\(report)")
+        #expect(report.parameters.count == 20, "5 convs, 6 BatchNorms × 2, 2 linears (one with bias)")
+    }
+
+    @Test func pointNetHasTheReferenceNamesAndShapes() {
+        let net = PointNet<Float>(classes: 10)
+        let shapes = Dictionary(uniqueKeysWithValues: net.stateTensors.map { ($0.name, $0.value.shape) })
+        #expect(shapes["conv1.weight"] == [64, 3, 1])
+        #expect(shapes["conv5.weight"] == [1024, 128, 1])
+        #expect(shapes["bn5.running_var"] == [1024])
+        #expect(shapes["linear1.weight"] == [512, 1024])
+        #expect(shapes["linear2.weight"] == [10, 512] && shapes["linear2.bias"] == [10])
+        #expect(shapes.count == 5 + 6 * 4 + 1 + 2)
+    }
+}
