@@ -3,7 +3,7 @@ import Engine
 /// A classification network over point clouds: [clouds, points, 3] → logits [clouds, classes].
 ///
 /// `backward` takes ∂L/∂logits and returns ∂L/∂points — the input gradient saliency maps are made of.
-public protocol Network: Module {
+public protocol Network<Scalar>: Module {
     var architecture: Architecture { get }
     /// Every layer, in the order the state dict lists them (for names, loading and saving).
     var modules: [any Module<Scalar>] { get }

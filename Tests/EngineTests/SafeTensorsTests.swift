@@ -216,6 +216,7 @@ private func corruptReason(_ bytes: [UInt8], sourceLocation: SourceLocation = #_
         var tensors = SafeTensors(metadata: ["size": "large"])
         tensors["big"] = .init(shape: [count / 1000, 1000], floats: values)
         let dir = TestPaths.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("large.safetensors").path
         try tensors.write(to: path)
         let back = try SafeTensors.read(path)

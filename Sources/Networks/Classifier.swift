@@ -1,0 +1,63 @@
+import Engine
+import PointClouds
+
+/// One cloud's result: the predicted class, the softmax probabilities and the raw logits.
+public struct Prediction: Sendable, Equatable {
+    public var label: Int
+    public var probabilities: [Float]
+    public var logits: [Float]
+
+    public init(logits: [Float]) {
+        self.logits = logits
+        let top = logits.max() ?? 0
+        let e = logits.map { Float.exp($0 - top) }
+        let total = e.reduce(0, +)
+        probabilities = e.map { $0 / total }
+        label = logits.indices.max { logits[$0] < logits[$1] } ?? 0
+    }
+
+    /// Class indices by decreasing probability.
+    public func top(_ k: Int) -> [Int] {
+        Array(probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(k))
+    }
+}
+
+/// Packs clouds of equal size into a [clouds, points, 3] tensor.
+public func pointsTensor(_ clouds: [PointCloud]) -> Tensor<Float> {
+    let n = clouds.first?.count ?? 0
+    precondition(clouds.allSatisfy { $0.count == n }, "a batch needs clouds of one size")
+    let t = Tensor<Float>(shape: [clouds.count, n, 3])
+    var i = 0
+    for cloud in clouds {
+        for p in cloud.positions {
+            t[i] = p.x; t[i + 1] = p.y; t[i + 2] = p.z
+            i += 3
+        }
+    }
+    return t
+}
+
+extension Model {
+    /// Prepares a cloud as the model was trained to see it (the preprocessing stored in the file).
+    public func prepare(_ cloud: PointCloud, path: String) throws(PointCloudError) -> PointCloud {
+        try metadata.preprocessing.apply(to: cloud, path: path).cloud
+    }
+
+    /// Runs the network in inference mode. Clouds of the same size are batched together (`batchSize`
+    /// at most); the results come back in input order.
+    public func predict(_ clouds: [PointCloud], batchSize: Int = 16) -> [Prediction] {
+        var results = [Prediction?](repeating: nil, count: clouds.count)
+        let bySize = Dictionary(grouping: clouds.indices, by: { clouds[$0].count })
+        for (_, indices) in bySize.sorted(by: { $0.key < $1.key }) {
+            for start in stride(from: 0, to: indices.count, by: batchSize) {
+                let chunk = Array(indices[start ..< min(start + batchSize, indices.count)])
+                let logits = network.forward(pointsTensor(chunk.map { clouds[$0] }), training: false)
+                let k = logits.channels
+                for (row, index) in chunk.enumerated() {
+                    results[index] = Prediction(logits: (0 ..< k).map { logits[row * k + $0] })
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+}

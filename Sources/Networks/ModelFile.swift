@@ -1,0 +1,201 @@
+import Engine
+import Foundation
+import PointClouds
+
+/// What a model file says about itself, beside its weights (safetensors `__metadata__`).
+///
+/// Stored twice: as plain keys PyTorch exporters also write (`arch`, `classes`, `points`, `k`,
+/// `emb_dims`) and in full as JSON under `pcdiag`.
+public struct ModelMetadata: Sendable, Equatable, Codable {
+    public var architecture: Architecture
+    public var classes: [String]
+    public var preprocessing: Preprocessing
+    public var training: TrainingRecord?
+    /// Calibrated diagnostic thresholds and reference statistics (filled by `pcdiag calibrate`).
+    public var diagnostics: [String: Double]?
+
+    public init(architecture: Architecture, classes: [String], preprocessing: Preprocessing = .standard(),
+                training: TrainingRecord? = nil, diagnostics: [String: Double]? = nil) {
+        self.architecture = architecture
+        self.classes = classes
+        self.preprocessing = preprocessing
+        self.training = training
+        self.diagnostics = diagnostics
+    }
+}
+
+/// How a model was trained: enough to repeat it.
+public struct TrainingRecord: Sendable, Equatable, Codable {
+    public var data: String
+    public var validation: String?
+    public var epochs: Int
+    public var seed: UInt64
+    public var recipe: String
+    public var validationAccuracy: Double?
+    public var command: String?
+
+    public init(data: String, validation: String?, epochs: Int, seed: UInt64, recipe: String,
+                validationAccuracy: Double? = nil, command: String? = nil) {
+        self.data = data
+        self.validation = validation
+        self.epochs = epochs
+        self.seed = seed
+        self.recipe = recipe
+        self.validationAccuracy = validationAccuracy
+        self.command = command
+    }
+}
+
+/// A model problem, one line naming the file.
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case invalid(path: String, reason: String)
+    case unwritable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let p, let r), .invalid(let p, let r), .unwritable(let p, let r): "\(p): \(r)"
+        }
+    }
+
+    init(_ error: SafeTensorsError) {
+        switch error {
+        case .unreadable(let p, let r): self = .unreadable(path: p, reason: r)
+        case .corrupt(let p, let r): self = .invalid(path: p, reason: r)
+        case .unwritable(let p, let r): self = .unwritable(path: p, reason: r)
+        }
+    }
+}
+
+/// A trained network with its metadata: what `pcdiag classify` loads.
+public struct Model {
+    public var metadata: ModelMetadata
+    public let network: any Network<Float>
+
+    public init(metadata: ModelMetadata, network: any Network<Float>) {
+        self.metadata = metadata
+        self.network = network
+    }
+
+    /// A freshly initialised network for `metadata`.
+    public init(metadata: ModelMetadata, seed: UInt64 = 0) {
+        self.init(metadata: metadata, network: makeNetwork(metadata.architecture, seed: seed))
+    }
+
+    /// Reads a `.safetensors` model. Without pcdiag metadata (a PyTorch export), `architecture` and
+    /// `classes` must be given (they also override what the file says).
+    public static func load(_ path: String, architecture: Architecture? = nil, classes: [String]? = nil) throws(ModelError) -> Model {
+        let file: SafeTensors
+        do { file = try SafeTensors.read(path) } catch { throw ModelError(error) }
+        var metadata = try Self.metadata(of: file, path: path, architecture: architecture, classes: classes)
+        if let classes { metadata.classes = classes }
+        let network = makeNetwork(metadata.architecture)
+        try StateDict.load(file, into: network, path: path)
+        return Model(metadata: metadata, network: network)
+    }
+
+    static func metadata(of file: SafeTensors, path: String, architecture: Architecture?, classes: [String]?) throws(ModelError) -> ModelMetadata {
+        if let json = file.metadata["pcdiag"] {
+            guard var m = try? JSONDecoder().decode(ModelMetadata.self, from: Data(json.utf8)) else {
+                throw .invalid(path: path, reason: "the pcdiag metadata is not valid")
+            }
+            if let architecture { m.architecture = architecture }
+            return m
+        }
+        // A PyTorch export: plain keys, or what the user says.
+        let names = classes ?? file.metadata["classes"].map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        guard let names, !names.isEmpty else {
+            throw .invalid(path: path, reason: "no class names in the file (give --classes a,b,c)")
+        }
+        let points = file.metadata["points"].flatMap { Int($0) } ?? 1024
+        let embedding = file.metadata["emb_dims"].flatMap { Int($0) } ?? 1024
+        let arch: Architecture
+        if let architecture {
+            arch = architecture
+        } else {
+            switch file.metadata["arch"]?.lowercased() {
+            case "pointnet": arch = .pointnet(classes: names.count, embedding: embedding)
+            case "dgcnn": arch = .dgcnn(classes: names.count, k: file.metadata["k"].flatMap { Int($0) } ?? 20, embedding: embedding)
+            default: throw .invalid(path: path, reason: "no architecture in the file (give --arch pointnet|dgcnn)")
+            }
+        }
+        guard arch.classes == names.count else {
+            throw .invalid(path: path, reason: "\(names.count) class names for a network with \(arch.classes) outputs")
+        }
+        return ModelMetadata(architecture: arch, classes: names, preprocessing: .standard(points: points))
+    }
+
+    /// Writes weights and metadata, atomically.
+    public func save(to path: String) throws(ModelError) {
+        var file = SafeTensors(metadata: plainMetadata)
+        if let json = try? JSONEncoder().encode(metadata) { file.metadata["pcdiag"] = String(decoding: json, as: UTF8.self) }
+        for p in network.stateTensors { file[p.name] = .init(shape: p.value.shape, floats: p.value.array) }
+        do { try file.write(to: path) } catch { throw ModelError(error) }
+    }
+
+    var plainMetadata: [String: String] {
+        var m = ["arch": metadata.architecture.name, "classes": metadata.classes.joined(separator: ",")]
+        if case .dgcnn(_, let k, let e, _) = metadata.architecture { m["k"] = String(k); m["emb_dims"] = String(e) }
+        if case .pointnet(_, let e, _) = metadata.architecture { m["emb_dims"] = String(e) }
+        for step in metadata.preprocessing.steps { if case .sample(let n, _) = step { m["points"] = String(n) } }
+        return m
+    }
+}
+
+/// Builds the network an architecture describes.
+public func makeNetwork(_ architecture: Architecture, seed: UInt64 = 0) -> any Network<Float> {
+    switch architecture {
+    case .pointnet(let classes, let embedding, let dropout):
+        PointNet<Float>(classes: classes, embedding: embedding, dropout: dropout, seed: seed)
+    case .dgcnn:
+        fatalError("DGCNN is not built yet")
+    }
+}
+
+/// PyTorch state dicts: names, the aliases PyTorch writes, and shape checks.
+enum StateDict {
+    /// The canonical name for a stored one: `module.` (DataParallel) dropped, `convN.0.weight` →
+    /// `convN.weight`, `convN.1.*` (a BatchNorm shared inside a Sequential) → `bnN.*`; nil for names
+    /// that carry no weights (`num_batches_tracked`).
+    static func canonicalName(_ stored: String) -> String? {
+        var name = stored.hasPrefix("module.") ? String(stored.dropFirst(7)) : stored
+        if name.hasSuffix(".num_batches_tracked") { return nil }
+        let parts = name.split(separator: ".").map(String.init)
+        if parts.count == 3, parts[0].hasPrefix("conv"), let n = Int(parts[0].dropFirst(4)) {
+            if parts[1] == "0" { name = "conv\(n).\(parts[2])" }
+            if parts[1] == "1" { name = "bn\(n).\(parts[2])" }
+        }
+        return name
+    }
+
+    static func load<N: Network>(_ file: SafeTensors, into network: N, path: String) throws(ModelError) where N.Scalar == Float {
+        var stored = [String: SafeTensors.Entry]()
+        for name in file.names {
+            guard let canonical = canonicalName(name), let entry = file[name] else { continue }
+            if stored[canonical] == nil { stored[canonical] = entry }
+        }
+        let expected = network.stateTensors
+        let missing = expected.map(\.name).filter { stored[$0] == nil }
+        if !missing.isEmpty {
+            throw .invalid(path: path, reason: "missing tensors for \(network.architecture.name): \(missing.prefix(6).joined(separator: ", "))\(missing.count > 6 ? ", …" : "")")
+        }
+        let known = Set(expected.map(\.name))
+        let unexpected = stored.keys.filter { !known.contains($0) && !$0.hasPrefix("optimizer.") }.sorted()
+        if !unexpected.isEmpty {
+            throw .invalid(path: path, reason: "unexpected tensors (another architecture?): \(unexpected.prefix(6).joined(separator: ", "))")
+        }
+        for p in expected {
+            let entry = stored[p.name]!
+            guard squeezed(entry.shape) == squeezed(p.value.shape) else {
+                throw .invalid(path: path, reason: "tensor '\(p.name)' has shape \(entry.shape), expected \(p.value.shape)")
+            }
+            let values: [Float]
+            do { values = try entry.floats() } catch { throw ModelError(error) }
+            guard values.allSatisfy(\.isFinite) else { throw .invalid(path: path, reason: "tensor '\(p.name)' holds NaN or infinite values") }
+            values.withUnsafeBufferPointer { p.value.pointer.update(from: $0.baseAddress!, count: values.count) }
+        }
+    }
+
+    /// A shape without its size-1 dimensions: Conv1d [64, 3, 1] and Linear [64, 3] hold the same matrix.
+    static func squeezed(_ shape: [Int]) -> [Int] { shape.filter { $0 != 1 } }
+}
