@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "PointClouds", dependencies: ["CPCL", "Support"]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "Engine", dependencies: ["CDNNL", "Support"]),
-        .target(name: "Networks", dependencies: ["Engine", "PointClouds"]),
+        .target(name: "Networks", dependencies: ["Engine", "PointClouds", "Support"]),
         .executableTarget(
             name: "pcdiag",
             dependencies: ["PointClouds", "Engine", "Networks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "Support", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "TestSupport"]),
-        .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "TestSupport"]),
+        .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "Engine", "Networks", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -19,6 +19,7 @@ public struct SGD<T: EngineScalar>: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    @inlinable
     public mutating func step(_ parameters: [Parameter<T>]) {
         let lr = T(learningRate), mu = T(momentum), wd = T(weightDecay)
         for p in parameters {
@@ -40,7 +41,8 @@ public struct Adam<T: EngineScalar>: Optimizer {
     public var beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
     public var weightDecay: Double
     public var decoupled: Bool
-    public private(set) var steps = 0
+    /// Steps taken: bias correction depends on it, so a resumed run restores it.
+    public var steps = 0
 
     public init(learningRate: Double, weightDecay: Double = 0, decoupled: Bool = false) {
         self.learningRate = learningRate
@@ -52,6 +54,7 @@ public struct Adam<T: EngineScalar>: Optimizer {
         Adam(learningRate: learningRate, weightDecay: weightDecay, decoupled: true)
     }
 
+    @inlinable
     public mutating func step(_ parameters: [Parameter<T>]) {
         steps += 1
         let b1 = T(beta1), b2 = T(beta2), eps = T(epsilon), wd = T(weightDecay), lr = T(learningRate)

@@ -33,6 +33,9 @@ public final class PointNet<T: EngineScalar>: Network {
     /// The pooled global feature of the last forward pass ([clouds, E]): the embedding diagnostics use.
     public var globalFeature: Tensor<T> { pool.output }
 
+    // Networks are reached through `any Network<Float>`: the specialisation makes that path run the
+    // Float code with every layer inlined, instead of the generic one.
+    @_specialize(where T == Float)
     public func forward(_ x: Tensor<T>, training: Bool) -> Tensor<T> {
         precondition(x.shape.count == 3 && x.shape[2] == 3, "PointNet expects [clouds, points, 3], got \(x.shape)")
         var h = x
@@ -44,6 +47,7 @@ public final class PointNet<T: EngineScalar>: Network {
         return linear2.forward(h, training: training)
     }
 
+    @_specialize(where T == Float)
     public func backward(_ dy: Tensor<T>) -> Tensor<T> {
         var g = linear2.backward(dy)
         g = linear1.backward(bn6.backward(relu6.backward(dropout.backward(g))))

@@ -1,7 +1,8 @@
 /// SplitMix64: a small, fast generator whose sequence depends only on its seed, so every seeded step
 /// (sampling, augmentation, shuffles) gives the same result on every machine.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The whole state: save it to resume the same sequence later (`init(seed: state)`).
+    public private(set) var state: UInt64
 
     public init(seed: UInt64) { state = seed }
 

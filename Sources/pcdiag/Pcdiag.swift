@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Networks
 import PointClouds
 
 struct Pcdiag: ParsableCommand {
@@ -11,12 +12,12 @@ struct Pcdiag: ParsableCommand {
         discussion: """
             Reads PCD and PLY scans through the Point Cloud Library and prepares them for classification.
 
-            Results go to stdout, logs and progress to stderr.
-            Exit status: 0 ok, 1 internal error, 2 usage, 3 unreadable or invalid input, 4 model problem,
-            5 some inputs of several failed, 6 output not written.
+            Results go to stdout, logs and progress to stderr. Exit status: 0 ok, 1 internal error, 2 usage, \
+            3 unreadable or invalid input, 4 model problem, 5 some inputs of several failed, 6 output not \
+            written.
             """,
         version: version,
-        subcommands: [InfoCommand.self, ConvertCommand.self, PreprocessCommand.self, BenchCommand.self])
+        subcommands: [InfoCommand.self, ConvertCommand.self, PreprocessCommand.self, ClassifyCommand.self, EvaluateCommand.self, TrainCommand.self, BenchCommand.self])
 }
 
 /// Options every subcommand takes.
@@ -44,6 +45,9 @@ enum Main {
         } catch let error as PointCloudError {
             Console.write("pcdiag: error: \(error)")
             exit(ExitStatus.status(for: error).rawValue)
+        } catch let error as ModelError {
+            Console.write("pcdiag: error: \(error)")
+            exit((error.isOutput ? ExitStatus.output : .model).rawValue)
         } catch {
             if Pcdiag.exitCode(for: error) == .success {
                 print(Pcdiag.fullMessage(for: error))
@@ -55,6 +59,10 @@ enum Main {
             exit(ExitStatus.usage.rawValue)
         }
     }
+}
+
+extension ModelError {
+    var isOutput: Bool { if case .unwritable = self { true } else { false } }
 }
 
 extension ExitStatus {

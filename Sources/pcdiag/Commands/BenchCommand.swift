@@ -1,16 +1,20 @@
 import ArgumentParser
 import Foundation
+import Networks
 import PointClouds
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure loading speed on a data set (medians over repeats).",
+        abstract: "Measure loading and network speed (medians over repeats).",
         discussion: """
-            Three measurements over the same files, each repeated: reading the files' bytes only (the
-            file system's ceiling), loading them through PCL into point clouds, and loading plus the
-            standard preprocessing (NaN removal, normalisation, 1024 points). Figures are clouds per
-            second, medians; 'vs_read' is the ratio to the bytes-only read of the same run.
+            Loading (--only load): reading the files' bytes only (the file system's ceiling), loading them \
+            through PCL into point clouds, and loading plus the standard preprocessing; clouds per second, \
+            with 'vs_read' the ratio to the bytes-only read of the same run. Networks (--only models): on \
+            random 1024-point clouds, inference at batch 16 (inference_clouds_per_s), one cloud \
+            (latency_ms), forward + input gradient at batch 16 (saliency_clouds_per_s), an Adam training \
+            step at batch 16 (train_clouds_per_s), and the process's peak resident memory so far \
+            (peak_rss_mb).
             """)
 
     @Option(help: "Data set: a class-folder tree, a CSV manifest, or a folder of clouds.")
@@ -22,6 +26,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "Run only one part: load or models.")
+    var only: String?
+
     @Option(help: "Output format.")
     var format: OutputFormat = .table
 
@@ -30,9 +37,44 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard self.repeat >= 1 else { throw ValidationError("--repeat must be at least 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let only, !["load", "models"].contains(only) { throw ValidationError("--only takes load or models") }
     }
 
     func run() throws {
+        if only != "models" { try runLoading() }
+        if only != "load" { runModels() }
+    }
+
+    func runModels() {
+        let printer = RecordPrinter(format: format, columns: [
+            .init(key: "model", title: "MODEL"), .init(key: "inference_clouds_per_s", title: "INFER/S"),
+            .init(key: "latency_ms", title: "LATENCY MS"), .init(key: "saliency_clouds_per_s", title: "SALIENCY/S"),
+            .init(key: "train_clouds_per_s", title: "TRAIN/S"), .init(key: "peak_rss_mb", title: "PEAK MB"),
+        ])
+        for architecture in [Architecture.pointnet(classes: 10)] {
+            global.console.info("bench: \(architecture.name), 1024 points, batch 16, \(self.repeat) repeats")
+            let result = NetworkBenchmark(repeats: self.repeat).run(architecture)
+            var r = Record()
+            r["model"] = .string(architecture.name)
+            r["inference_clouds_per_s"] = .double((result.inferenceCloudsPerSecond * 10).rounded() / 10)
+            r["latency_ms"] = .double((result.latencyMilliseconds * 100).rounded() / 100)
+            r["saliency_clouds_per_s"] = .double((result.saliencyCloudsPerSecond * 10).rounded() / 10)
+            r["train_clouds_per_s"] = .double((result.trainCloudsPerSecond * 10).rounded() / 10)
+            r["peak_rss_mb"] = .int(Self.peakResidentMegabytes())
+            printer.emit(r)
+        }
+        printer.finish()
+    }
+
+    /// VmHWM of this process, from /proc (Linux).
+    static func peakResidentMegabytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kb / 1024
+    }
+
+    func runLoading() throws {
         let paths = data.lowercased().hasSuffix(".csv") ? try LabelledSet(at: data).samples.map(\.path)
                                                         : try CloudPaths.expand([data])
         guard !paths.isEmpty else { throw CommandFailure(status: .badInput, message: "\(data): no clouds to load") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Networks
 import PointClouds
 
 struct InfoCommand: ParsableCommand {
@@ -6,10 +7,11 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Describe point cloud files: points, fields, layout, bounds, centroid.",
         discussion: """
-            With --format json: one object for a single file, an array for several.
-            'points' counts valid points (all coordinates finite); 'total_points' counts every record,
-            including the NaN holes of organized depth scans. Inputs may be files, folders, globs or
-            list files (@list.txt). A file that cannot be read is reported on stderr and the others go on.
+            With --format json: one object for a single file, an array for several. A .safetensors model \
+            file is described by its architecture, classes, parameter count, preprocessing and training. \
+            'points' counts valid points (all coordinates finite); 'total_points' counts every record, \
+            including the NaN holes of organized depth scans. Inputs may be files, folders, globs or list \
+            files (@list.txt). A file that cannot be read is reported on stderr and the others go on.
             """)
 
     @Argument(help: "Point cloud files (.pcd, .ply), folders, globs or @list files.")
@@ -32,17 +34,49 @@ struct InfoCommand: ParsableCommand {
         let progress = console.progress(total: paths.count, label: "info")
         for path in paths {
             do {
+                if path.lowercased().hasSuffix(".safetensors") {
+                    printer.emit(try Self.describe(model: path))
+                    progress?.advance()
+                    continue
+                }
                 printer.emit(try Self.describe(PointCloudFile.read(path)))
-            } catch {
+            } catch let error as PointCloudError {
                 progress?.finish()
                 console.error(error.description)
                 outcome.failed(ExitStatus.status(for: error))
+            } catch {
+                progress?.finish()
+                console.error("\(error)")
+                outcome.failed(.model)
             }
             progress?.advance()
         }
         progress?.finish()
         printer.finish()
         try outcome.conclude()
+    }
+
+    /// A model file: architecture, classes, parameters, preprocessing and how it was trained.
+    static func describe(model path: String) throws(ModelError) -> Record {
+        let model = try Model.load(path)
+        let m = model.metadata
+        var r = Record()
+        r["path"] = .string(path)
+        r["format"] = .string("safetensors")
+        r["architecture"] = .string(m.architecture.name)
+        r["classes"] = Value(m.classes)
+        r["parameters"] = .int(model.network.parameters.reduce(0) { $0 + $1.value.count })
+        r["preprocessing"] = Value(m.preprocessing.steps.map(\.summary))
+        r["layout"] = .string(m.architecture.name)  // the table's LAYOUT column names the network
+        if let t = m.training {
+            r["trained_on"] = .string(t.data)
+            r["epochs"] = .int(t.epochs)
+            r["seed"] = .int(Int(truncatingIfNeeded: t.seed))
+            r["recipe"] = .string(t.recipe)
+            if let a = t.validationAccuracy { r["validation_accuracy"] = .double(a) }
+        }
+        if let d = m.diagnostics { r["diagnostics"] = .object(Record(fields: d.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) })) }
+        return r
     }
 
     static func describe(_ file: PointCloudFile) throws(PointCloudError) -> Record {

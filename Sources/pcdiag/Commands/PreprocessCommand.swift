@@ -6,11 +6,11 @@ struct PreprocessCommand: ParsableCommand {
         commandName: "preprocess",
         abstract: "Prepare a cloud the way a classifier sees it, and write it out.",
         discussion: """
-            Steps, in this order: drop NaN/Inf points; statistical outlier removal (--outliers);
-            voxel grid (--voxel); up-axis change (--up-axis); centre and scale to the unit sphere
-            (unless --no-normalize); resample to --points (farthest point sampling when there are more
-            points, all points plus seeded random repeats when fewer; 0 keeps them all).
-            Prints one result row (points before and after, the steps) on stdout.
+            Steps, in this order: drop NaN/Inf points; statistical outlier removal (--outliers); voxel grid \
+            (--voxel); up-axis change (--up-axis); centre and scale to the unit sphere (unless \
+            --no-normalize); resample to --points (farthest point sampling when there are more points, all \
+            points plus seeded random repeats when fewer; 0 keeps them all). Prints one result row (points \
+            before and after, the steps) on stdout.
             """)
 
     @Argument(help: "Input cloud (.pcd or .ply).")

@@ -6,6 +6,8 @@ enum Value: Sendable, Equatable {
     case string(String)
     case int(Int)
     case double(Double)
+    /// A float32 quantity (coordinates, probabilities, logits): printed with the digits a float has.
+    case float(Float)
     case bool(Bool)
     case null
     case array([Value])
@@ -15,7 +17,8 @@ enum Value: Sendable, Equatable {
         switch self {
         case .string(let s): Self.quoted(s)
         case .int(let i): String(i)
-        case .double(let d): d.isFinite ? Self.shortest(d) : "null"
+        case .double(let d): d.isFinite ? "\(d)" : "null"
+        case .float(let f): f.isFinite ? "\(f)" : "null"
         case .bool(let b): b ? "true" : "false"
         case .null: "null"
         case .array(let items): "[" + items.map(\.json).joined(separator: ",") + "]"
@@ -23,12 +26,13 @@ enum Value: Sendable, Equatable {
         }
     }
 
-    /// A cell for tables and CSV: arrays space-separated, numbers short.
+    /// A cell for tables and CSV: arrays space-separated, numbers to 7 significant digits.
     var text: String {
         switch self {
         case .string(let s): s
         case .int(let i): String(i)
         case .double(let d): d.isFinite ? Self.shortest(d) : String(d)
+        case .float(let f): f.isFinite ? Self.shortest(Double(f)) : String(f)
         case .bool(let b): b ? "yes" : "no"
         case .null: ""
         case .array(let items): items.map(\.text).joined(separator: " ")
@@ -85,6 +89,6 @@ struct Record: Sendable, Equatable {
 }
 
 extension Value {
-    init(_ v: SIMD3<Float>) { self = .array([.double(Double(v.x)), .double(Double(v.y)), .double(Double(v.z))]) }
+    init(_ v: SIMD3<Float>) { self = .array([.float(v.x), .float(v.y), .float(v.z)]) }
     init(_ strings: [String]) { self = .array(strings.map(Value.string)) }
 }

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Networks
+import PointClouds
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Accuracy of a model on a labelled set: overall, mean over classes, per class, confusion matrix.",
+        discussion: """
+            The set's class names must be the model's (a subset is fine). --format json has overall_accuracy \
+            and mean_class_accuracy (fractions 0–1), per_class and confusion.
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Labelled set: class folders or a CSV manifest.")
+    var data: String
+
+    @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.")
+    var batchSize = 32
+
+    @Option(help: "Output format: table or json.")
+    var format: OutputFormat = .table
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let console = global.console
+        let model = try modelOptions.load()
+        let set = try LabelledSet(at: data)
+        let known = Dictionary(uniqueKeysWithValues: model.metadata.classes.enumerated().map { ($1, $0) })
+        let unknown = set.classes.filter { known[$0] == nil }
+        guard unknown.isEmpty else {
+            throw CommandFailure(status: .badInput, message: "\(data): classes the model does not know: \(unknown.joined(separator: ", "))")
+        }
+        var (prepared, failures) = try PreparedSet.load(set, preprocessing: model.metadata.preprocessing)
+        for f in failures { console.warning("skipped \(f)") }
+        guard prepared.count > 0 else { throw CommandFailure(status: .badInput, message: "\(data): no usable clouds") }
+        // Labels in the model's class order.
+        prepared.labels = prepared.labels.map { known[set.classes[$0]]! }
+        prepared.classes = model.metadata.classes
+        let bar = console.progress(total: prepared.count, label: "evaluate")
+        let result = model.evaluate(prepared, batchSize: batchSize) { bar?.advance(by: $0) }
+        bar?.finish()
+        let perClass = zip(result.classes, result.perClassAccuracy).filter { $0.1 != nil }
+        if format == .json || format == .jsonl {
+            var r = Record()
+            r["model"] = .string(try modelOptions.resolvedPath())
+            r["data"] = .string(data)
+            r["clouds"] = .int(result.total)
+            r["skipped"] = .int(failures.count)
+            r["overall_accuracy"] = .double(result.overallAccuracy)
+            r["mean_class_accuracy"] = .double(result.meanClassAccuracy)
+            r["per_class"] = .object(Record(fields: perClass.map { ($0.0, .double($0.1!)) }))
+            r["classes"] = Value(result.classes)
+            r["confusion"] = .array(result.confusion.map { .array($0.map(Value.int)) })
+            print(r.json)
+            return
+        }
+        print(String(format: "overall accuracy     %.2f %%  (%d of %d)", result.overallAccuracy * 100, result.correct, result.total))
+        print(String(format: "mean class accuracy  %.2f %%", result.meanClassAccuracy * 100))
+        print("")
+        let width = max(10, result.classes.map(\.count).max() ?? 0)
+        for (name, accuracy) in perClass { print(name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "  %6.2f %%", accuracy! * 100)) }
+        print("\nconfusion (rows: true, columns: predicted)")
+        let cell = max(5, String(result.total).count + 1)
+        print(String(repeating: " ", count: width) + result.classes.indices.map { String($0).leftPadded(cell) }.joined())
+        for (i, row) in result.confusion.enumerated() {
+            print("\(i) \(result.classes[i])".padding(toLength: width, withPad: " ", startingAt: 0) + row.map { String($0).leftPadded(cell) }.joined())
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

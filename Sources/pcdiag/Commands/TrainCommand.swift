@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Networks
+import PointClouds
+
+extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a PointNet or DGCNN classifier on a labelled set.",
+        discussion: """
+            Data: a class-folder tree (root/<class>/*.pcd|ply) or a CSV manifest (path,label). Every cloud \
+            goes through the standard preprocessing (NaN removal, unit sphere, --points points), stored in \
+            the model. Each epoch is logged on stderr; the model with the best validation accuracy is \
+            written to -o (the last one when there is no --val). A checkpoint (-o path + .ckpt) is written \
+            atomically after every epoch; --resume continues from it.
+            """)
+
+    @Option(help: "Training set: class folders or a CSV manifest.")
+    var data: String
+
+    @Option(help: "Validation set, for model selection.")
+    var val: String?
+
+    @Option(help: "Network: pointnet or dgcnn.")
+    var arch: String = "pointnet"
+
+    @Option(name: .short, help: "Output model file (.safetensors).")
+    var output: String
+
+    @Option(help: "Epochs.") var epochs = 60
+    @Option(name: .customLong("batch-size"), help: "Clouds per step.") var batchSize = 32
+    @Option(help: "Learning rate (cosine-annealed to 1/100 of it).") var lr = 1e-3
+    @Option(name: .customLong("weight-decay"), help: "Weight decay.") var weightDecay = 1e-4
+    @Option(help: "Optimiser: adam, adamw or sgd.") var optimizer = TrainingOptions.OptimizerKind.adam
+    @Option(name: .customLong("label-smoothing"), help: "Label smoothing.") var labelSmoothing = 0.2
+    @Option(help: "Points per cloud.") var points = 1024
+    @Option(help: "Seed of initialisation, shuffling and augmentation.") var seed: UInt64 = 0
+    @Flag(name: .customLong("no-augment"), help: "Train without augmentation.") var noAugment = false
+    @Flag(help: "Also augment with random rotations about the up (z) axis.") var rotate = false
+    @Flag(help: "Continue from the checkpoint beside -o.") var resume = false
+    @Flag(help: "Overwrite an existing output model.") var force = false
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard ["pointnet", "dgcnn"].contains(arch) else { throw ValidationError("--arch must be pointnet or dgcnn") }
+        guard epochs >= 1, batchSize >= 2, points >= 16, lr > 0 else {
+            throw ValidationError("--epochs ≥ 1, --batch-size ≥ 2, --points ≥ 16 and --lr > 0 are required")
+        }
+    }
+
+    var checkpointPath: String { output + ".ckpt" }
+
+    func run() throws {
+        let console = global.console
+        if !force && !resume && FileManager.default.fileExists(atPath: output) {
+            throw CommandFailure(status: .output, message: "\(output): exists (use --force to overwrite, --resume to continue)")
+        }
+        let preprocessing = Preprocessing.standard(points: points, seed: seed)
+        let train = try loadSet(data, preprocessing, console)
+        let validation = try val.map { try loadSet($0, preprocessing, console) }
+        if let validation, validation.classes != train.classes {
+            throw CommandFailure(status: .badInput, message: "\(val!): its classes differ from the training set's")
+        }
+        var options = TrainingOptions()
+        options.epochs = epochs
+        options.batchSize = batchSize
+        options.learningRate = lr
+        options.weightDecay = weightDecay
+        options.optimizer = optimizer
+        options.labelSmoothing = labelSmoothing
+        options.seed = seed
+        options.augmentation = noAugment ? .none : Augmentation(rotateUp: rotate)
+        let architecture: Architecture = arch == "dgcnn" ? .dgcnn(classes: train.classes.count) : .pointnet(classes: train.classes.count)
+        var metadata = ModelMetadata(architecture: architecture, classes: train.classes, preprocessing: preprocessing)
+        let model = Model(metadata: metadata, seed: seed)
+        let trainer = Trainer(model: model, options: options)
+        if resume && FileManager.default.fileExists(atPath: checkpointPath) {
+            try trainer.resume(from: checkpointPath)
+            console.info("resumed from \(checkpointPath) after epoch \(trainer.epoch)")
+        }
+        console.info("train: \(arch), \(train.count) clouds, \(train.classes.count) classes; \(options.recipe)")
+        while trainer.epoch < epochs {
+            let bar = console.progress(total: train.count / batchSize * batchSize, label: "epoch \(trainer.epoch + 1)/\(epochs)")
+            var last = 0
+            let report = trainer.runEpoch(train, validation: validation) { done, _, _ in
+                bar?.advance(by: done - last)
+                last = done
+            }
+            bar?.finish()
+            let val = report.validationAccuracy.map { String(format: "  val %.2f%%%@", $0 * 100, report.isBest ? " (best)" : "") } ?? ""
+            console.info(String(format: "epoch %d/%d  loss %.4f  train %.2f%%%@  lr %.2e  %.0fs", report.epoch, epochs, report.loss,
+                                report.trainAccuracy * 100, val, report.learningRate, report.seconds))
+            if report.isBest || validation == nil {
+                metadata.training = TrainingRecord(data: data, validation: val, epochs: report.epoch, seed: seed, recipe: options.recipe,
+                                                   validationAccuracy: report.validationAccuracy,
+                                                   command: (["pcdiag"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+                try Model(metadata: metadata, network: model.network).save(to: output)
+            }
+            try trainer.checkpoint(to: checkpointPath)
+        }
+        var r = Record()
+        r["model"] = .string(output)
+        r["epochs"] = .int(trainer.epoch)
+        r["best_validation_accuracy"] = trainer.bestAccuracy.map(Value.double) ?? .null
+        let printer = RecordPrinter(format: .jsonl, columns: [])
+        printer.emit(r)
+    }
+
+    private func loadSet(_ path: String, _ preprocessing: Preprocessing, _ console: Console) throws -> PreparedSet {
+        let (set, failures) = try PreparedSet.load(LabelledSet(at: path), preprocessing: preprocessing)
+        for f in failures { console.warning("skipped \(f)") }
+        guard set.count >= 2 else { throw CommandFailure(status: .badInput, message: "\(path): fewer than two usable clouds") }
+        return set
+    }
+}

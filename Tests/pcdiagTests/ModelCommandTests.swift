@@ -1,0 +1,152 @@
+import Engine
+import Foundation
+import Networks
+import PointClouds
+import Testing
+import TestSupport
+
+/// classify / evaluate / info on model files, and every kind of broken model file → one line, exit 4.
+@Suite struct ModelCommandTests {
+    static let dir = TestPaths.scratch("model-commands")
+    static let classes = ["chair", "lamp", "table"]
+
+    /// A small PointNet with random weights, saved as pcdiag writes models.
+    static let modelPath: String = {
+        let path = dir.appendingPathComponent("small.safetensors").path
+        let model = Model(metadata: ModelMetadata(architecture: .pointnet(classes: 3, embedding: 64), classes: classes,
+                                                  preprocessing: .standard(points: 256)), seed: 4)
+        try! model.save(to: path)
+        return path
+    }()
+
+    static var modelBytes: [UInt8] { [UInt8](try! Data(contentsOf: URL(fileURLWithPath: modelPath))) }
+
+    static func headerLength(_ bytes: [UInt8]) -> Int { (0 ..< 8).reduce(0) { $0 | Int(bytes[$1]) << (8 * $1) } }
+
+    static func write(_ name: String, _ bytes: [UInt8]) -> String {
+        let path = dir.appendingPathComponent(name).path
+        try! Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// The model's JSON header edited as text, re-padded, with the data unchanged.
+    static func withHeader(_ name: String, _ edit: (String) -> String) -> String {
+        let bytes = modelBytes
+        let n = headerLength(bytes)
+        var header = Array(edit(String(decoding: bytes[8 ..< 8 + n], as: UTF8.self)).utf8)
+        while header.count % 8 != 0 { header.append(0x20) }
+        var out = [UInt8]()
+        for i in 0 ..< 8 { out.append(UInt8(truncatingIfNeeded: header.count >> (8 * i))) }
+        return write(name, out + header + bytes[(8 + n)...])
+    }
+
+    static let brokenModels: [(String, String)] = {
+        let bytes = modelBytes
+        let n = headerLength(bytes)
+        var pastEnd = bytes
+        pastEnd[0 ..< 8] = [0xFF, 0xFF, 0xFF, 0x7F, 0, 0, 0, 0][...]
+        return [
+            ("truncated", write("truncated.safetensors", Array(bytes.prefix(8 + n + 100)))),
+            ("header length past the end", write("pastend.safetensors", pastEnd)),
+            ("offsets out of range", withHeader("offsets.safetensors") { $0.replacingOccurrences(of: "\"data_offsets\":[0,", with: "\"data_offsets\":[99999999,") }),
+            ("wrong dtype", withHeader("dtype.safetensors") { $0.replacingOccurrences(of: "\"dtype\":\"F32\"", with: "\"dtype\":\"Q7\"") }),
+            ("missing tensors", withHeader("missing.safetensors") { $0.replacingOccurrences(of: "\"conv3.weight\"", with: "\"conv3.weigh\"") }),
+            ("not a model", write("text.safetensors", Array("hello, I am not a model\n".utf8))),
+            ("missing file", dir.appendingPathComponent("nowhere.safetensors").path),
+        ]
+    }()
+
+    @Test(arguments: brokenModels.indices)
+    func brokenModelsExitFour(index: Int) throws {
+        let (name, path) = Self.brokenModels[index]
+        for args in [["classify", "--model", path, TestPaths.sample("chair_cad.pcd")], ["info", path]] {
+            let run = try CLI.run(args)
+            #expect(run.status == 4, "\(name) \(args[0]): \(run.status) \(run.stderr)")
+            #expect(run.stderrLines.count == 1 && run.stderr.contains(path), "\(name) \(args[0]): \(run.stderr)")
+            #expect(run.stdout.isEmpty)
+        }
+    }
+
+    @Test func missingTensorsAreNamed() throws {
+        let run = try CLI.run(["classify", "--model", Self.brokenModels[4].1, TestPaths.sample("chair_cad.pcd")])
+        #expect(run.stderr.contains("conv3.weight"))
+    }
+
+    /// classify's JSON agrees with the library's own prediction on the same prepared cloud.
+    @Test func classifyJSONMatchesTheLibrary() throws {
+        let sample = TestPaths.sample("chair_scan.pcd")
+        let run = try CLI.run(["classify", "--model", Self.modelPath, "--format", "json", "--top", "2", sample])
+        #expect(run.status == 0, "\(run.stderr)")
+        let row = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let model = try Model.load(Self.modelPath)
+        let expected = model.predict([try model.prepare(PointCloud(contentsOf: sample), path: sample)])[0]
+        #expect(row["class"] as? String == Self.classes[expected.label])
+        #expect(row["path"] as? String == sample)
+        let logits = try #require(row["logits"] as? [Double])
+        #expect(zip(logits, expected.logits).allSatisfy { abs($0 - Double($1)) < 1e-4 })
+        let top = try #require(row["top"] as? [[String: Any]])
+        #expect(top.count == 2 && top[0]["class"] as? String == row["class"] as? String)
+        let p = try #require(row["probability"] as? Double)
+        #expect(abs(p - Double(expected.probabilities[expected.label])) < 1e-5)
+    }
+
+    @Test func classifySeveralFilesGivesAnArrayAndReportsBadOnes() throws {
+        let run = try CLI.run(["classify", "--model", Self.modelPath, "--format", "json",
+                               TestPaths.sample("chair_cad.pcd"), "/no/such.pcd", TestPaths.sample("lamp_cad.ply")])
+        #expect(run.status == 5)
+        let rows = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 2)
+        #expect(run.stderrLines.count == 1 && run.stderr.contains("/no/such.pcd"))
+    }
+
+    @Test func noPreprocessRefusesNaN() throws {
+        let run = try CLI.run(["classify", "--model", Self.modelPath, "--no-preprocess", TestPaths.sample("table_scene_organized.pcd")])
+        #expect(run.status == 3 && run.stderr.contains("NaN"))
+    }
+
+    @Test func evaluateCountsAgainstTheLabels() throws {
+        // Three class folders with the samples in them; the evaluation must match the library's.
+        let root = TestPaths.scratch()
+        for (label, sample) in [("chair", "chair_cad.pcd"), ("chair", "chair_scan.pcd"), ("lamp", "lamp_cad.ply")] {
+            let folder = root.appendingPathComponent(label)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: TestPaths.sample(sample), toPath: folder.appendingPathComponent(sample).path)
+        }
+        let run = try CLI.run(["evaluate", "--model", Self.modelPath, "--data", root.path, "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let model = try Model.load(Self.modelPath)
+        let truth = ["chair", "chair", "lamp"].map { Self.classes.firstIndex(of: $0)! }
+        let predicted = try ["chair_cad.pcd", "chair_scan.pcd", "lamp_cad.ply"].map { name -> Int in
+            let cloud = try model.prepare(PointCloud(contentsOf: TestPaths.sample(name)), path: name)
+            return model.predict([cloud])[0].label
+        }
+        let correct = zip(truth, predicted).filter { $0 == $1 }.count
+        #expect(json["overall_accuracy"] as? Double == Double(correct) / 3)
+        #expect((json["per_class"] as? [String: Double])?.keys.sorted() == ["chair", "lamp"])
+        #expect(json["clouds"] as? Int == 3)
+    }
+
+    @Test func infoDescribesAModel() throws {
+        let run = try CLI.run(["info", "--format", "json", Self.modelPath])
+        #expect(run.status == 0, "\(run.stderr)")
+        let row = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(row["architecture"] as? String == "pointnet")
+        #expect(row["classes"] as? [String] == Self.classes)
+        let model = try Model.load(Self.modelPath)
+        #expect(row["parameters"] as? Int == model.network.parameters.reduce(0) { $0 + $1.value.count })
+    }
+
+    @Test func pytorchExportNeedsArchAndClasses() throws {
+        // Weights only, no metadata at all.
+        var file = try SafeTensors.read(Self.modelPath)
+        file.metadata = [:]
+        let bare = Self.dir.appendingPathComponent("bare.safetensors").path
+        try file.write(to: bare)
+        let without = try CLI.run(["classify", "--model", bare, TestPaths.sample("chair_cad.pcd")])
+        #expect(without.status == 4 && without.stderr.contains("--classes"))
+        let with = try CLI.run(["classify", "--model", bare, "--arch", "pointnet", "--classes", "a,b,c", TestPaths.sample("chair_cad.pcd")])
+        // The embedding width (64) is not the default (1024): the shapes say so, clearly.
+        #expect(with.status == 4 && with.stderr.contains("shape"), "\(with.stderr)")
+    }
+}
