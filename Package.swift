@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["Engine", "PointClouds", "Support"]),
         .executableTarget(
             name: "pcdiag",
-            dependencies: ["PointClouds", "Engine", "Networks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Support", "PointClouds", "Engine", "Networks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "Support", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),

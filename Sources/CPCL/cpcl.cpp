@@ -3,6 +3,7 @@
 #include "boost_clang_compat.h"  // must precede every PCL header
 
 #include "cpcl.h"
+#include "field_values.h"
 #include "file_check.h"
 #include "ply_writer.h"
 
@@ -63,40 +64,11 @@ std::string lowercase_extension(const std::string &path) {
     return ext;
 }
 
-std::size_t datatype_size(std::uint8_t datatype) {
-    switch (datatype) {
-    case pcl::PCLPointField::INT8: case pcl::PCLPointField::UINT8: return 1;
-    case pcl::PCLPointField::INT16: case pcl::PCLPointField::UINT16: return 2;
-    case pcl::PCLPointField::INT32: case pcl::PCLPointField::UINT32: case pcl::PCLPointField::FLOAT32: return 4;
-    case pcl::PCLPointField::FLOAT64: return 8;
-    default: return 0;
-    }
-}
-
-template <typename T> float read_as_float(const std::uint8_t *p) {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return static_cast<float>(v);
-}
-
-float read_float(const std::uint8_t *p, std::uint8_t datatype) {
-    switch (datatype) {
-    case pcl::PCLPointField::INT8: return read_as_float<std::int8_t>(p);
-    case pcl::PCLPointField::UINT8: return read_as_float<std::uint8_t>(p);
-    case pcl::PCLPointField::INT16: return read_as_float<std::int16_t>(p);
-    case pcl::PCLPointField::UINT16: return read_as_float<std::uint16_t>(p);
-    case pcl::PCLPointField::INT32: return read_as_float<std::int32_t>(p);
-    case pcl::PCLPointField::UINT32: return read_as_float<std::uint32_t>(p);
-    case pcl::PCLPointField::FLOAT32: return read_as_float<float>(p);
-    default: return read_as_float<double>(p);
-    }
-}
-
 // Checks that field `index` lies inside every point record and the records inside the data.
 std::string field_problem(const pcl::PCLPointCloud2 &blob, std::size_t index, std::size_t out_count) {
     if (index >= blob.fields.size()) return "no such field";
     const auto &f = blob.fields[index];
-    const std::size_t size = datatype_size(f.datatype);
+    const std::size_t size = cpcl_detail::datatype_size(f.datatype);
     if (size == 0) return "field '" + f.name + "' has an unsupported data type";
     const std::size_t n = std::size_t(blob.width) * blob.height;
     if (std::size_t(f.offset) + size * f.count > blob.point_step) return "field '" + f.name + "' lies outside its point record";
@@ -188,10 +160,10 @@ int cpcl_cloud_copy_field_float(const cpcl_cloud *cloud, size_t index, float *ou
         const std::string problem = field_problem(b, index, out_count);
         if (!problem.empty()) return fail(error, CPCL_INVALID, problem);
         const auto &f = b.fields[index];
-        const std::size_t size = datatype_size(f.datatype), n = std::size_t(b.width) * b.height;
+        const std::size_t size = cpcl_detail::datatype_size(f.datatype), n = std::size_t(b.width) * b.height;
         for (std::size_t i = 0; i < n; ++i) {
             const std::uint8_t *record = b.data.data() + i * b.point_step + f.offset;
-            for (std::size_t c = 0; c < f.count; ++c) out[i * f.count + c] = read_float(record + c * size, f.datatype);
+            for (std::size_t c = 0; c < f.count; ++c) out[i * f.count + c] = static_cast<float>(cpcl_detail::value_at(record + c * size, f.datatype));
         }
         return int(CPCL_OK);
     });
@@ -203,7 +175,7 @@ int cpcl_cloud_copy_field_u32(const cpcl_cloud *cloud, size_t index, uint32_t *o
         const std::string problem = field_problem(b, index, out_count);
         if (!problem.empty()) return fail(error, CPCL_INVALID, problem);
         const auto &f = b.fields[index];
-        if (datatype_size(f.datatype) != 4) return fail(error, CPCL_INVALID, "field '" + f.name + "' is not 32-bit");
+        if (cpcl_detail::datatype_size(f.datatype) != 4) return fail(error, CPCL_INVALID, "field '" + f.name + "' is not 32-bit");
         const std::size_t n = std::size_t(b.width) * b.height;
         for (std::size_t i = 0; i < n; ++i)
             for (std::size_t c = 0; c < f.count; ++c)
@@ -216,7 +188,7 @@ int cpcl_cloud_add_field(cpcl_cloud *cloud, const char *name, cpcl_datatype data
                          const void *values, cpcl_error *error) {
     return guarded(error, [&] {
         auto &b = cloud->blob;
-        const std::size_t size = datatype_size(datatype);
+        const std::size_t size = cpcl_detail::datatype_size(datatype);
         if (size == 0 || count == 0) return fail(error, CPCL_INVALID, "invalid field type or count");
         const std::size_t n = std::size_t(b.width) * b.height;
         const std::size_t old_step = b.point_step, add = size * count, new_step = old_step + add;

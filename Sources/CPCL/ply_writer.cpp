@@ -1,5 +1,7 @@
 #include "ply_writer.h"
 
+#include "field_values.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,39 +17,11 @@ struct Property {
     bool color;  // one channel of a packed rgb/rgba word: component is the byte's shift
 };
 
-std::size_t value_size(std::uint8_t datatype) {
-    switch (datatype) {
-    case pcl::PCLPointField::INT8: case pcl::PCLPointField::UINT8: return 1;
-    case pcl::PCLPointField::INT16: case pcl::PCLPointField::UINT16: return 2;
-    case pcl::PCLPointField::FLOAT64: return 8;
-    default: return 4;
-    }
-}
-
-template <typename T> double load(const std::uint8_t *p) {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return static_cast<double>(v);
-}
-
-double value_at(const std::uint8_t *p, std::uint8_t datatype) {
-    switch (datatype) {
-    case pcl::PCLPointField::INT8: return load<std::int8_t>(p);
-    case pcl::PCLPointField::UINT8: return load<std::uint8_t>(p);
-    case pcl::PCLPointField::INT16: return load<std::int16_t>(p);
-    case pcl::PCLPointField::UINT16: return load<std::uint16_t>(p);
-    case pcl::PCLPointField::INT32: return load<std::int32_t>(p);
-    case pcl::PCLPointField::UINT32: return load<std::uint32_t>(p);
-    case pcl::PCLPointField::FLOAT64: return load<double>(p);
-    default: return load<float>(p);
-    }
-}
-
 std::vector<Property> properties(const pcl::PCLPointCloud2 &blob) {
     std::vector<Property> out;
     for (const auto &f : blob.fields) {
-        if (f.name == "_") continue;
-        if ((f.name == "rgb" || f.name == "rgba") && f.count == 1 && value_size(f.datatype) == 4) {
+        if (f.name == "_" || datatype_size(f.datatype) == 0) continue;
+        if ((f.name == "rgb" || f.name == "rgba") && f.count == 1 && datatype_size(f.datatype) == 4) {
             out.push_back({"red", &f, 16, true});
             out.push_back({"green", &f, 8, true});
             out.push_back({"blue", &f, 0, true});
@@ -89,7 +63,7 @@ std::string write_ply(const std::string &path, const pcl::PCLPointCloud2 &blob, 
                 if (binary) record.push_back(byte);
                 else record.insert(record.end(), text, text + std::snprintf(text, sizeof text, "%s%u", k ? " " : "", byte));
             } else {
-                const float v = float(value_at(at + p.component * value_size(p.field->datatype), p.field->datatype));
+                const float v = float(value_at(at + p.component * datatype_size(p.field->datatype), p.field->datatype));
                 if (binary) {
                     const auto *b = reinterpret_cast<const std::uint8_t *>(&v);  // x86-64 and arm64: little-endian
                     record.insert(record.end(), b, b + 4);

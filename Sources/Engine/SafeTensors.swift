@@ -1,4 +1,5 @@
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -240,9 +241,9 @@ public struct SafeTensors: Sendable, Equatable {
         if let problem = inconsistency() { preconditionFailure(problem) }
         var json = "{"
         if !metadata.isEmpty {
-            json += jsonString(SafeTensors.metadataKey) + ":{"
+            json += JSON.quoted(SafeTensors.metadataKey) + ":{"
             json += metadata.sorted { $0.key < $1.key }
-                .map { jsonString($0.key) + ":" + jsonString($0.value) }
+                .map { JSON.quoted($0.key) + ":" + JSON.quoted($0.value) }
                 .joined(separator: ",")
             json += "}"
         }
@@ -250,7 +251,7 @@ public struct SafeTensors: Sendable, Equatable {
         for (index, name) in names.enumerated() {
             let entry = entries[name]!
             if index > 0 || !metadata.isEmpty { json += "," }
-            json += jsonString(name) + ":{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":["
+            json += JSON.quoted(name) + ":{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":["
                 + entry.shape.map(String.init).joined(separator: ",")
                 + "],\"data_offsets\":[\(offset),\(offset + entry.bytes.count)]}"
             offset += entry.bytes.count
@@ -379,23 +380,6 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
             "\(path): \(reason)"
         }
     }
-}
-
-/// `text` as a JSON string literal: quotes, backslashes and control characters escaped.
-private func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }
 
 /// A name from a file, quoted for a one-line message: control characters escaped, long names cut.

@@ -89,6 +89,9 @@ public struct Model {
         do { file = try SafeTensors.read(path) } catch { throw ModelError(error) }
         var metadata = try Self.metadata(of: file, path: path, architecture: architecture, classes: classes)
         if let classes { metadata.classes = classes }
+        guard metadata.architecture.isAvailable else {
+            throw .invalid(path: path, reason: "\(metadata.architecture.name) models are not supported by this version of pcdiag yet")
+        }
         let network = makeNetwork(metadata.architecture)
         try StateDict.load(file, into: network, path: path)
         return Model(metadata: metadata, network: network)
@@ -142,13 +145,20 @@ public struct Model {
     }
 }
 
-/// Builds the network an architecture describes.
+extension Architecture {
+    /// Whether this version can build the network (DGCNN's EdgeConv is still to come).
+    public var isAvailable: Bool {
+        if case .pointnet = self { true } else { false }
+    }
+}
+
+/// Builds the network an architecture describes; the architecture must be `isAvailable`.
 public func makeNetwork(_ architecture: Architecture, seed: UInt64 = 0) -> any Network<Float> {
     switch architecture {
     case .pointnet(let classes, let embedding, let dropout):
-        PointNet<Float>(classes: classes, embedding: embedding, dropout: dropout, seed: seed)
+        return PointNet<Float>(classes: classes, embedding: embedding, dropout: dropout, seed: seed)
     case .dgcnn:
-        fatalError("DGCNN is not built yet")
+        preconditionFailure("DGCNN is not available yet: check Architecture.isAvailable first")
     }
 }
 

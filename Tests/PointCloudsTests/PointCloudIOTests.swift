@@ -91,6 +91,22 @@ import TestSupport
         #expect(colored.colors?.map { [$0.r, $0.g, $0.b] } == Array(repeating: [10, 20, 30], count: 3))
     }
 
+    /// A LiDAR-style PCD: double coordinates, 8- and 16-bit unsigned fields, a 64-bit timestamp and a
+    /// multi-component histogram; every field comes back as the numbers written.
+    @Test func pcdWithMixedFieldTypes() throws {
+        let path = TestPaths.scratch().appendingPathComponent("lidar.pcd").path
+        let text = pcdHeader(points: 2, data: "ascii", fields: "x y z intensity ring t hist",
+                             sizes: "8 8 8 1 2 8 4", types: "F F F U U I F", counts: "1 1 1 1 1 1 3")
+            + "0.5 -1.25 3.0 200 7 1700000000 1 2 3\n-2.5 0.125 9.75 13 65535 -42 4 5 6\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let cloud = try PointCloud(contentsOf: path)
+        #expect(cloud.positions == [SIMD3(0.5, -1.25, 3.0), SIMD3(-2.5, 0.125, 9.75)])
+        #expect(cloud.field(named: "intensity")?.values == [200, 13])
+        #expect(cloud.field(named: "ring")?.values == [7, 65535])
+        #expect(cloud.field(named: "t")?.values == [1_700_000_000, -42])
+        #expect(cloud.field(named: "hist")?.components == 3 && cloud.field(named: "hist")?.values == [1, 2, 3, 4, 5, 6])
+    }
+
     @Test(.enabled(if: TestPaths.hasSharedData, "needs ../shared/data"),
           arguments: [("bunny.pcd", 397, 397, ["x", "y", "z"]), ("milk.pcd", 13704, 13704, ["x", "y", "z"]),
                       ("milk_color.pcd", 13704, 13704, ["x", "y", "z", "rgba"]),

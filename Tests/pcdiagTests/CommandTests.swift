@@ -88,7 +88,7 @@ import TestSupport
         #expect(help.status == 0 && help.stdout.contains("info") && help.stdout.contains("Exit status"))
         let version = try CLI.run(["--version"])
         #expect(version.status == 0 && version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
-        for command in ["info", "convert", "preprocess", "bench"] {
+        for command in ["info", "convert", "preprocess", "classify", "evaluate", "train", "bench"] {
             let run = try CLI.run([command, "--help"])
             #expect(run.status == 0 && run.stdout.contains("USAGE"), "\(command)")
         }
@@ -100,7 +100,7 @@ import TestSupport
             #expect(man.contains(".SH \(section)") || man.contains(".SH \"\(section)\""), "\(section)")
         }
         let help = try CLI.run(["--help"]).stdout
-        for command in ["info", "convert", "preprocess", "bench"] {
+        for command in ["info", "convert", "preprocess", "classify", "evaluate", "train", "bench"] {
             #expect(help.contains(command) && man.contains(".B \(command)") || man.contains("\\fB\(command)\\fR"), "\(command)")
         }
         for code in 0 ... 6 { #expect(man.contains(".B \(code)\n") || man.contains(".IP \(code)"), "exit code \(code)") }

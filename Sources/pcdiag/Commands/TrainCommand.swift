@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validation set, for model selection.")
     var val: String?
 
-    @Option(help: "Network: pointnet or dgcnn.")
+    @Option(help: "Network: pointnet (dgcnn is coming).")
     var arch: String = "pointnet"
 
     @Option(name: .short, help: "Output model file (.safetensors).")
@@ -45,6 +45,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard ["pointnet", "dgcnn"].contains(arch) else { throw ValidationError("--arch must be pointnet or dgcnn") }
+        guard arch == "pointnet" else { throw ValidationError("--arch dgcnn is not available in this version yet (use pointnet)") }
         guard epochs >= 1, batchSize >= 2, points >= 16, lr > 0 else {
             throw ValidationError("--epochs ≥ 1, --batch-size ≥ 2, --points ≥ 16 and --lr > 0 are required")
         }
@@ -89,9 +90,9 @@ struct TrainCommand: ParsableCommand {
                 last = done
             }
             bar?.finish()
-            let val = report.validationAccuracy.map { String(format: "  val %.2f%%%@", $0 * 100, report.isBest ? " (best)" : "") } ?? ""
+            let valText = report.validationAccuracy.map { String(format: "  val %.2f%%%@", $0 * 100, report.isBest ? " (best)" : "") } ?? ""
             console.info(String(format: "epoch %d/%d  loss %.4f  train %.2f%%%@  lr %.2e  %.0fs", report.epoch, epochs, report.loss,
-                                report.trainAccuracy * 100, val, report.learningRate, report.seconds))
+                                report.trainAccuracy * 100, valText, report.learningRate, report.seconds))
             if report.isBest || validation == nil {
                 metadata.training = TrainingRecord(data: data, validation: val, epochs: report.epoch, seed: seed, recipe: options.recipe,
                                                    validationAccuracy: report.validationAccuracy,

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// One output value: what a row of `info`, `classify` or `batch` holds, rendered as a table cell,
 /// JSON or CSV by `RecordPrinter`.
@@ -15,7 +16,7 @@ enum Value: Sendable, Equatable {
 
     var json: String {
         switch self {
-        case .string(let s): Self.quoted(s)
+        case .string(let s): JSON.quoted(s)
         case .int(let i): String(i)
         case .double(let d): d.isFinite ? "\(d)" : "null"
         case .float(let f): f.isFinite ? "\(f)" : "null"
@@ -48,22 +49,6 @@ enum Value: Sendable, Equatable {
         while s.contains("."), s.hasSuffix("0") { s.removeLast() }
         return s
     }
-
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
 }
 
 /// Ordered key/value pairs: the keys keep the order the command gives them.
@@ -85,7 +70,7 @@ struct Record: Sendable, Equatable {
         }
     }
 
-    var json: String { "{" + fields.map { Value.quoted($0.key) + ":" + $0.value.json }.joined(separator: ",") + "}" }
+    var json: String { "{" + fields.map { JSON.quoted($0.key) + ":" + $0.value.json }.joined(separator: ",") + "}" }
 }
 
 extension Value {
