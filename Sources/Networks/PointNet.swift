@@ -12,6 +12,8 @@ public final class PointNet<T: EngineScalar>: Network {
     public let norms: [BatchNorm<T>]
     public let relus: [Activation<T>]
     public let pool = MaxPool<T>()
+    /// Inference path of the last block: bn5 → ReLU → max pool fused (same parameters as `norms[4]`).
+    public let fusedHead: NormReLUMaxPool<T>
     public let linear1: Dense<T>, bn6: BatchNorm<T>, relu6 = Activation<T>(), dropout: Dropout<T>, linear2: Dense<T>
 
     public init(classes: Int, embedding: Int = 1024, dropout p: Double = 0.5, seed: UInt64 = 0) {
@@ -21,6 +23,7 @@ public final class PointNet<T: EngineScalar>: Network {
             Dense("conv\(i)", inputs: widths[i - 1], outputs: widths[i], bias: false, storedShape: [widths[i], widths[i - 1], 1], seed: seed)
         }
         norms = (1 ... 5).map { BatchNorm("bn\($0)", channels: widths[$0]) }
+        fusedHead = NormReLUMaxPool(norm: norms[4])
         relus = (1 ... 5).map { _ in Activation() }
         linear1 = Dense("linear1", inputs: embedding, outputs: 512, bias: false, seed: seed)
         bn6 = BatchNorm("bn6", channels: 512)
@@ -31,7 +34,8 @@ public final class PointNet<T: EngineScalar>: Network {
     public var modules: [any Module<T>] { convs + norms + [linear1, bn6, linear2] }
 
     /// The pooled global feature of the last forward pass ([clouds, E]): the embedding diagnostics use.
-    public var globalFeature: Tensor<T> { pool.output }
+    public private(set) var globalFeature = Tensor<T>(shape: [0])
+    var usedFusedHead = false
 
     // Networks are reached through `any Network<Float>`: the specialisation makes that path run the
     // Float code with every layer inlined, instead of the generic one.
@@ -39,10 +43,14 @@ public final class PointNet<T: EngineScalar>: Network {
     public func forward(_ x: Tensor<T>, training: Bool) -> Tensor<T> {
         precondition(x.shape.count == 3 && x.shape[2] == 3, "PointNet expects [clouds, points, 3], got \(x.shape)")
         var h = x
-        for i in 0 ..< 5 {
+        for i in 0 ..< 4 {
             h = relus[i].forward(norms[i].forward(convs[i].forward(h, training: training), training: training), training: training)
         }
-        h = pool.forward(h, training: training)
+        h = convs[4].forward(h, training: training)
+        usedFusedHead = !training
+        h = training ? pool.forward(relus[4].forward(norms[4].forward(h, training: true), training: true), training: true)
+                     : fusedHead.forward(h, training: false)
+        globalFeature = h
         h = dropout.forward(relu6.forward(bn6.forward(linear1.forward(h, training: training), training: training), training: training), training: training)
         return linear2.forward(h, training: training)
     }
@@ -51,8 +59,9 @@ public final class PointNet<T: EngineScalar>: Network {
     public func backward(_ dy: Tensor<T>) -> Tensor<T> {
         var g = linear2.backward(dy)
         g = linear1.backward(bn6.backward(relu6.backward(dropout.backward(g))))
-        g = pool.backward(g)
-        for i in (0 ..< 5).reversed() { g = convs[i].backward(norms[i].backward(relus[i].backward(g))) }
+        g = usedFusedHead ? fusedHead.backward(g) : norms[4].backward(relus[4].backward(pool.backward(g)))
+        g = convs[4].backward(g)
+        for i in (0 ..< 4).reversed() { g = convs[i].backward(norms[i].backward(relus[i].backward(g))) }
         return g
     }
 }

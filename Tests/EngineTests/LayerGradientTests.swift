@@ -66,6 +66,36 @@ import Testing
         }
     }
 
+    /// The fused inference head against the three layers it replaces, values and gradients, with
+    /// scales of both signs (a negative γ turns the max into a min).
+    @Test func fusedNormReLUMaxPoolEqualsTheLayersItReplaces() {
+        let norm = BatchNorm<Double>("bn", channels: 6)
+        var rng = SeededGenerator(seed: 12)
+        for c in 0 ..< 6 {
+            norm.gamma.value[c] = (c % 2 == 0 ? 1 : -1) * Double.random(in: 0.5 ... 2, using: &rng)
+            norm.beta.value[c] = Double.random(in: -0.3 ... 0.3, using: &rng)
+            norm.runningMean.value[c] = Double.random(in: -0.2 ... 0.2, using: &rng)
+            norm.runningVar.value[c] = Double.random(in: 0.5 ... 2, using: &rng)
+        }
+        let x = Self.random([3, 10, 6], seed: 13)
+        let fused = NormReLUMaxPool(norm: norm)
+        let y = fused.forward(x, training: false).array
+        let relu = Activation<Double>(), pool = MaxPool<Double>()
+        let reference = pool.forward(relu.forward(norm.forward(x, training: false), training: false), training: false).array
+        #expect(zip(y, reference).allSatisfy { abs($0 - $1) < 1e-12 })
+        let report = GradientCheck().check(fused, input: x, training: false)
+        #expect(report.worst < Self.tolerance, "\(report)")
+        // γ and β gradients are set on the shared BatchNorm: compare with the unfused backward.
+        let dy = Self.random([3, 6], seed: 14)
+        let dxFused = fused.backward(dy).array
+        let gFused = norm.gamma.grad.array, bFused = norm.beta.grad.array
+        _ = pool.forward(relu.forward(norm.forward(x, training: false), training: false), training: false)
+        let dxRef = norm.backward(relu.backward(pool.backward(dy))).array
+        #expect(GradientCheck.relativeError(dxFused, dxRef) < 1e-12)
+        #expect(GradientCheck.relativeError(gFused, norm.gamma.grad.array) < 1e-12)
+        #expect(GradientCheck.relativeError(bFused, norm.beta.grad.array) < 1e-12)
+    }
+
     @Test(arguments: [0.0, 0.2])
     func softmaxCrossEntropy(smoothing: Double) {
         let logits = Self.random([4, 6], seed: 8)
