@@ -36,7 +36,7 @@ final class RecordPrinter {
     func emit(_ record: Record) {
         switch format {
         case .table:
-            rows.append(columns.map { record[$0.key]?.text ?? "" })
+            rows.append(columns.map { record[$0.key]?.tableText ?? "" })
         case .jsonl:
             out(record.json)
         case .json:

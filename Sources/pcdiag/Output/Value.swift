@@ -27,7 +27,16 @@ enum Value: Sendable, Equatable {
         }
     }
 
-    /// A cell for tables and CSV: arrays space-separated, numbers to 7 significant digits.
+    /// A table cell: like `text`, but float32 quantities to 4 significant digits, for reading.
+    var tableText: String {
+        switch self {
+        case .float(let f) where f.isFinite: String(format: "%.4g", Double(f))
+        case .array(let items): items.map(\.tableText).joined(separator: " ")
+        default: text
+        }
+    }
+
+    /// A cell for CSV: arrays space-separated, numbers to 7 significant digits.
     var text: String {
         switch self {
         case .string(let s): s
