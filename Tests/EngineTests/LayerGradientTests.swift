@@ -152,3 +152,75 @@ import Testing
         }
     }
 }
+
+/// EdgeConv: neighbours against a brute-force search, the forward against the edge features computed
+/// literally (no algebra), and the backward against finite differences in both modes.
+@Suite struct EdgeConvTests {
+    @Test func neighboursAreTheKNearestIncludingThePointItself() {
+        let x = LayerGradientTests.random([2, 15, 4], seed: 21)
+        let k = 5
+        let found = EdgeConv<Double>.nearestNeighbours(x, k: k)
+        for cloud in 0 ..< 2 {
+            for i in 0 ..< 15 {
+                let d = (0 ..< 15).map { j in (0 ..< 4).reduce(0.0) { s, q in
+                    let v = x[(cloud * 15 + i) * 4 + q] - x[(cloud * 15 + j) * 4 + q]
+                    return s + v * v } }
+                let expected = (0 ..< 15).sorted { d[$0] < d[$1] }.prefix(k).map(Int32.init)
+                #expect(Array(found[(cloud * 15 + i) * k ..< (cloud * 15 + i + 1) * k]) == expected)
+                #expect(found[(cloud * 15 + i) * k] == Int32(i))
+            }
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func forwardMatchesTheLiteralDefinition(training: Bool) {
+        let layer = EdgeConv<Double>(1, inputs: 3, outputs: 4, k: 4, seed: 3)
+        var rng = SeededGenerator(seed: 4)
+        for c in 0 ..< 4 {
+            layer.norm.gamma.value[c] = (c == 1 ? -1 : 1) * Double.random(in: 0.5 ... 1.5, using: &rng)
+            layer.norm.beta.value[c] = Double.random(in: -0.2 ... 0.2, using: &rng)
+            layer.norm.runningVar.value[c] = Double.random(in: 0.5 ... 2, using: &rng)
+        }
+        let x = LayerGradientTests.random([2, 9, 3], seed: 5)
+        let y = layer.forward(x, training: training)
+        let nb = EdgeConv<Double>.nearestNeighbours(x, k: 4)
+        // Edge features [xⱼ − xᵢ, xᵢ] through the full weight, edge by edge.
+        var z = [[Double]](), owner = [Int]()
+        for i in 0 ..< 18 {
+            let base = (i / 9) * 9
+            for m in 0 ..< 4 {
+                let j = base + Int(nb[i * 4 + m])
+                let feature = (0 ..< 3).map { x[j * 3 + $0] - x[i * 3 + $0] } + (0 ..< 3).map { x[i * 3 + $0] }
+                z.append((0 ..< 4).map { o in (0 ..< 6).reduce(0.0) { $0 + layer.weight.value[o * 6 + $1] * feature[$1] } })
+                owner.append(i)
+            }
+        }
+        for c in 0 ..< 4 {
+            let column = z.map { $0[c] }
+            let mu: Double, variance: Double
+            if training {
+                mu = column.reduce(0, +) / Double(column.count)
+                variance = column.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Double(column.count)
+            } else {
+                mu = layer.norm.runningMean.value[c]
+                variance = layer.norm.runningVar.value[c]
+            }
+            for i in 0 ..< 18 {
+                let h = (0 ..< z.count).filter { owner[$0] == i }.map { e -> Double in
+                    let v = layer.norm.gamma.value[c] * (z[e][c] - mu) / (variance + 1e-5).squareRoot() + layer.norm.beta.value[c]
+                    return v > 0 ? v : 0.2 * v
+                }
+                #expect(abs(y[i * 4 + c] - h.max()!) < 1e-10)
+            }
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func gradients(training: Bool) {
+        let layer = EdgeConv<Double>(2, inputs: 3, outputs: 5, k: 4, seed: 6)
+        layer.norm.gamma.value[2] = -0.7
+        let report = GradientCheck().check(layer, input: LayerGradientTests.random([2, 10, 3], seed: 7), training: training)
+        #expect(report.worst < LayerGradientTests.tolerance, "\(report)")
+        #expect(report.parameters.keys.sorted() == ["bn2.bias", "bn2.weight", "conv2.weight"])
+    }
+}

@@ -26,10 +26,13 @@ struct CLI {
     }()
 
     /// Runs with a time limit: a hang is a failure, not a stuck suite.
-    static func run(_ arguments: [String], timeout: TimeInterval = 60) throws -> Run {
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> Run {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = TestPaths.root
         // Files, not pipes: a chatty child can never block on a full pipe.
         let scratch = TestPaths.scratch("cli-run")

@@ -137,6 +137,23 @@ import TestSupport
         #expect(row["parameters"] as? Int == model.network.parameters.reduce(0) { $0 + $1.value.count })
     }
 
+    static let shippedModel = TestPaths.root.appendingPathComponent("Models/pointnet-pointda10.safetensors").path
+
+    /// With no --model: $PCDIAG_MODEL first, else the checkout's shipped model.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: shippedModel), "needs Models/pointnet-pointda10.safetensors"))
+    func defaultModelAndEnvironmentOverride() throws {
+        let shipped = try CLI.run(["classify", "--format", "json", TestPaths.sample("chair_cad.pcd")])
+        #expect(shipped.status == 0, "\(shipped.stderr)")
+        let row = try #require(JSONSerialization.jsonObject(with: Data(shipped.stdout.utf8)) as? [String: Any])
+        #expect(row["class"] as? String == "chair")
+        let viaEnvironment = try CLI.run(["classify", "--format", "json", TestPaths.sample("chair_cad.pcd")],
+                                         environment: ["PCDIAG_MODEL": Self.modelPath])
+        let other = try #require(JSONSerialization.jsonObject(with: Data(viaEnvironment.stdout.utf8)) as? [String: Any])
+        #expect(Self.classes.contains(other["class"] as? String ?? ""), "the small 3-class model answered")
+        let missing = try CLI.run(["classify", TestPaths.sample("chair_cad.pcd")], environment: ["PCDIAG_MODEL": "/no/model.safetensors"])
+        #expect(missing.status == 4 && missing.stderrLines.count == 1)
+    }
+
     @Test func pytorchExportNeedsArchAndClasses() throws {
         // Weights only, no metadata at all.
         var file = try SafeTensors.read(Self.modelPath)
