@@ -146,10 +146,8 @@ public struct Model {
 }
 
 extension Architecture {
-    /// Whether this version can build the network (DGCNN's EdgeConv is still to come).
-    public var isAvailable: Bool {
-        if case .pointnet = self { true } else { false }
-    }
+    /// Whether this version can build the network.
+    public var isAvailable: Bool { true }
 }
 
 /// Builds the network an architecture describes; the architecture must be `isAvailable`.
@@ -157,8 +155,8 @@ public func makeNetwork(_ architecture: Architecture, seed: UInt64 = 0) -> any N
     switch architecture {
     case .pointnet(let classes, let embedding, let dropout):
         return PointNet<Float>(classes: classes, embedding: embedding, dropout: dropout, seed: seed)
-    case .dgcnn:
-        preconditionFailure("DGCNN is not available yet: check Architecture.isAvailable first")
+    case .dgcnn(let classes, let k, let embedding, let dropout):
+        return DGCNN<Float>(classes: classes, k: k, embedding: embedding, dropout: dropout, seed: seed)
     }
 }
 

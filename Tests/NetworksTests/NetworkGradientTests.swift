@@ -31,3 +31,26 @@ import Testing
         #expect(shapes.count == 5 + 6 * 4 + 1 + 2)
     }
 }
+
+@Suite struct DGCNNTests {
+    @Test(arguments: [true, false])
+    func gradients(training: Bool) {
+        let net = DGCNN<Double>(classes: 3, k: 4, embedding: 16, dropout: 0.5, seed: 5)
+        net.freezeDropout()
+        let report = GradientCheck(entriesPerTensor: 24).check(net, input: NetworkGradientTests.points(clouds: 3, points: 10, seed: 6), training: training)
+        #expect(report.input < 1e-3, "\(report)")
+        #expect(report.worst < 1e-3, "\(report)")
+        #expect(report.parameters.count == 24, "4 EdgeConvs × 3, conv5 + bn5, linear1 + bn6, linear2 (bias) + bn7, linear3 (bias)")
+    }
+
+    @Test func referenceNamesAndShapes() {
+        let net = DGCNN<Float>(classes: 10)
+        let shapes = Dictionary(uniqueKeysWithValues: net.stateTensors.map { ($0.name, $0.value.shape) })
+        #expect(shapes["conv1.weight"] == [64, 6, 1, 1])
+        #expect(shapes["conv2.weight"] == [64, 128, 1, 1])
+        #expect(shapes["conv4.weight"] == [256, 256, 1, 1])
+        #expect(shapes["conv5.weight"] == [1024, 512, 1])
+        #expect(shapes["linear1.weight"] == [512, 2048])
+        #expect(shapes["linear3.weight"] == [10, 256] && shapes["bn7.running_var"] == [256])
+    }
+}

@@ -51,7 +51,7 @@ struct BenchCommand: ParsableCommand {
             .init(key: "latency_ms", title: "LATENCY MS"), .init(key: "saliency_clouds_per_s", title: "SALIENCY/S"),
             .init(key: "train_clouds_per_s", title: "TRAIN/S"), .init(key: "peak_rss_mb", title: "PEAK MB"),
         ])
-        for architecture in [Architecture.pointnet(classes: 10)] {
+        for architecture in [Architecture.pointnet(classes: 10), .dgcnn(classes: 10)] {
             global.console.info("bench: \(architecture.name), 1024 points, batch 16, \(self.repeat) repeats")
             let result = NetworkBenchmark(repeats: self.repeat).run(architecture)
             var r = Record()

@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validation set, for model selection.")
     var val: String?
 
-    @Option(help: "Network: pointnet (dgcnn is coming).")
+    @Option(help: "Network: pointnet or dgcnn (k = 20).")
     var arch: String = "pointnet"
 
     @Option(name: .short, help: "Output model file (.safetensors).")
@@ -45,7 +45,6 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard ["pointnet", "dgcnn"].contains(arch) else { throw ValidationError("--arch must be pointnet or dgcnn") }
-        guard arch == "pointnet" else { throw ValidationError("--arch dgcnn is not available in this version yet (use pointnet)") }
         guard epochs >= 1, batchSize >= 2, points >= 16, lr > 0 else {
             throw ValidationError("--epochs ≥ 1, --batch-size ≥ 2, --points ≥ 16 and --lr > 0 are required")
         }
