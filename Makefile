@@ -13,7 +13,7 @@ build: setup
 	swift build $(SWIFT_FLAGS)
 
 demo: build
-	$(BIN) info Samples/chair_scan.pcd Samples/table_scene_organized.pcd
+	$(BIN) classify Samples/chair_scan.pcd Samples/chair_cad.pcd Samples/lamp_cad.ply
 
 test: setup
 	swift test $(SWIFT_FLAGS)
