@@ -16,6 +16,7 @@ public final class DGCNN<T: EngineScalar>: Network {
     public let linear3: Dense<T>
     let joined = Tensor<T>(shape: [0]), pooled = Tensor<T>(shape: [0])
     let slice = Tensor<T>(shape: [0]), pooledGrad = Tensor<T>(shape: [0]), sum = Tensor<T>(shape: [0])
+    let blockGrads = (0 ..< 4).map { _ in Tensor<T>(shape: [0]) }
     let widths = [64, 64, 128, 256]
 
     public init(classes: Int, k: Int = 20, embedding: Int = 1024, dropout p: Double = 0.5, seed: UInt64 = 0) {
@@ -76,7 +77,7 @@ public final class DGCNN<T: EngineScalar>: Network {
         for w in widths.dropLast() { offsets.append(offsets.last! + w) }
         var carried: Tensor<T>? = nil
         for b in (0 ..< 4).reversed() {
-            let part = Tensor<T>(shape: [0])
+            let part = blockGrads[b]
             channelSlice(dJoined, offset: offsets[b], width: widths[b], into: part)
             if let carried { for i in 0 ..< part.count { part[i] += carried[i] } }
             carried = edges[b].backward(part)

@@ -88,6 +88,19 @@ public struct PointCloud: Sendable, Equatable {
     }
 }
 
+extension PointCloud {
+    /// x, y, z of the points at `indices` (all points when nil), interleaved: what PCL's filters take.
+    func interleavedXYZ(_ indices: [Int]? = nil) -> [Float] {
+        var xyz = [Float]()
+        xyz.reserveCapacity(3 * (indices?.count ?? count))
+        for i in indices ?? Array(positions.indices) {
+            let p = positions[i]
+            xyz.append(p.x); xyz.append(p.y); xyz.append(p.z)
+        }
+        return xyz
+    }
+}
+
 extension SIMD3 where Scalar == Float {
     var isFinite: Bool { x.isFinite && y.isFinite && z.isFinite }
 }

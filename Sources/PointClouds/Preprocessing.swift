@@ -47,7 +47,7 @@ public enum PreprocessStep: Sendable, Equatable, Codable {
             guard finite.count > k else { return finite }
             var keep = [UInt8](repeating: 0, count: finite.count)
             var error = cpcl_error()
-            let xyz = finite.positions.flatMap { [$0.x, $0.y, $0.z] }
+            let xyz = finite.interleavedXYZ()
             guard cpcl_statistical_outlier_mask(xyz, finite.count, Int32(k), stddev, &keep, &error) == 0 else {
                 throw .invalidArgument(message(error))
             }

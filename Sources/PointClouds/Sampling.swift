@@ -15,7 +15,7 @@ enum Sampling {
             let extra = (0 ..< target - finite.count).map { _ in finite[Int.random(in: 0 ..< finite.count, using: &rng)] }
             return cloud.selecting(finite + extra)
         }
-        let xyz = finite.flatMap { [cloud.positions[$0].x, cloud.positions[$0].y, cloud.positions[$0].z] }
+        let xyz = cloud.interleavedXYZ(finite)
         var picked = [Int32](repeating: 0, count: target)
         var error = cpcl_error()
         guard cpcl_farthest_point_indices(xyz, finite.count, target, UInt32(truncatingIfNeeded: seed), &picked, &error) == 0 else {

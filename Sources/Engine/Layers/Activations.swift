@@ -58,7 +58,8 @@ public final class Dropout<T: EngineScalar>: Module {
         guard active else { return x }
         let keep = T(1 / (1 - p))
         if !(freezeMask && mask.count == x.count) {
-            mask = (0 ..< x.count).map { _ in Double.random(in: 0 ..< 1, using: &rng) < p ? 0 : keep }
+            if mask.count != x.count { mask = [T](repeating: 0, count: x.count) }
+            for i in 0 ..< x.count { mask[i] = Double.random(in: 0 ..< 1, using: &rng) < p ? 0 : keep }
         }
         output.resize(x.shape)
         for i in 0 ..< x.count { output[i] = x[i] * mask[i] }

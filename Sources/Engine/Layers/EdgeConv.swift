@@ -22,6 +22,7 @@ public final class EdgeConv<T: EngineScalar>: Module {
     @usableFromInline let b = Tensor<T>(shape: [0])        // X (W₂ − W₁)ᵀ
     @usableFromInline let output = Tensor<T>(shape: [0])
     @usableFromInline let inputGrad = Tensor<T>(shape: [0])
+    @usableFromInline let da = Tensor<T>(shape: [0]), db = Tensor<T>(shape: [0])  // ∂L/∂A, ∂L/∂B
     @usableFromInline var winners: [Int32] = []          // which of the k edges won, per point and channel
     @usableFromInline var mean: [T] = [], invStd: [T] = []
     @usableFromInline var trainedLast = false
@@ -162,7 +163,10 @@ public final class EdgeConv<T: EngineScalar>: Module {
         let edges = T(rows * k)
         let m1 = (0 ..< o).map { trainedLast ? T(dBeta[$0]) / edges : 0 }
         let m2 = (0 ..< o).map { trainedLast ? T(dGamma[$0]) / edges : 0 }
-        let da = Tensor<T>(shape: [rows, o]), db = Tensor<T>(shape: [rows, o])
+        da.resize([rows, o])
+        db.resize([rows, o])
+        da.fill(0)
+        db.fill(0)
         for i in 0 ..< rows {
             let cloudBase = (i / n) * n
             for m in 0 ..< k {
