@@ -23,8 +23,10 @@ let package = Package(
                 .linkedLibrary("pcl_search"), .linkedLibrary("pcl_kdtree"), .linkedLibrary("pcl_common"),
                 .linkedLibrary("flann_cpp"),
             ]),
+        // libgomp: oneDNN's and PCL's OpenMP runtime, which pcdiag's parallel loops share.
+        .systemLibrary(name: "COpenMP"),
         // Small shared pieces: the seeded generator, parallel loops.
-        .target(name: "Support"),
+        .target(name: "Support", dependencies: ["COpenMP"]),
         .target(name: "PointClouds", dependencies: ["CPCL", "Support"]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "Engine", dependencies: ["CDNNL", "Support"]),

@@ -3,7 +3,7 @@ import Foundation
 
 /// The scalar types the engine computes in: `Float` for real work (GEMM through oneDNN) and `Double`
 /// for gradient checks, where finite differences need the precision.
-public protocol EngineScalar: BinaryFloatingPoint, Sendable {
+public protocol EngineScalar: BinaryFloatingPoint, SIMDScalar, Sendable {
     /// Row-major C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, op = transpose when asked.
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,

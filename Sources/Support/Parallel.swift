@@ -1,8 +1,12 @@
-import Foundation
-import Dispatch
+import COpenMP
 
 /// Splits `0 ..< count` into at most `workers` contiguous ranges and runs `body` on each, in parallel.
 /// Ranges are never smaller than `grain` items, so small jobs stay on the calling thread.
+///
+/// The work runs on libgomp's thread team — the one oneDNN's GEMMs use — not on a pool of its own:
+/// between a GEMM and the loop after it, the team's threads are still spinning and take the loop at
+/// once, where a second pool's threads would fight them for the cores. Called inside a parallel
+/// region, it runs the ranges on the calling thread (no nested teams).
 @inlinable
 public func parallelRanges(_ count: Int, grain: Int = 4096, workers: Int = Parallelism.workers,
                            _ body: (Range<Int>) -> Void) {
@@ -11,18 +15,41 @@ public func parallelRanges(_ count: Int, grain: Int = 4096, workers: Int = Paral
         if count > 0 { body(0 ..< count) }
         return
     }
-    // Each part touches its own range only, which is what makes sharing `body` across threads safe.
     withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let work = body
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
-            work(count * p / parts ..< count * (p + 1) / parts)
+        let job = ParallelJob(count: count, parts: parts, body: body)
+        withExtendedLifetime(job) {
+            GOMP_parallel({ data in
+                Unmanaged<ParallelJob>.fromOpaque(data!).takeUnretainedValue().runShare()
+            }, Unmanaged.passUnretained(job).toOpaque(), UInt32(parts), 0)
+        }
+    }
+}
+
+/// One `parallelRanges` call as the team's threads see it: each thread takes the parts numbered
+/// from its thread number in steps of the team size (the team may be smaller than asked for).
+@usableFromInline
+final class ParallelJob: @unchecked Sendable {
+    // Each part touches its own range only, which is what makes sharing `body` across threads safe.
+    let count: Int, parts: Int
+    let body: (Range<Int>) -> Void
+
+    @usableFromInline
+    init(count: Int, parts: Int, body: @escaping (Range<Int>) -> Void) {
+        self.count = count
+        self.parts = parts
+        self.body = body
+    }
+
+    @usableFromInline
+    func runShare() {
+        let team = Int(omp_get_num_threads())
+        for p in stride(from: Int(omp_get_thread_num()), to: parts, by: max(team, 1)) {
+            body(count * p / parts ..< count * (p + 1) / parts)
         }
     }
 }
 
 public enum Parallelism {
-    /// Worker threads for parallel loops: the machine's cores.
-    public static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Worker threads for parallel loops: OpenMP's (the cores, or $OMP_NUM_THREADS).
+    public static let workers = max(1, Int(omp_get_max_threads()))
 }
-
-

@@ -174,10 +174,12 @@ import Testing
 
     @Test(arguments: [true, false])
     func forwardMatchesTheLiteralDefinition(training: Bool) {
-        let layer = EdgeConv<Double>(1, inputs: 3, outputs: 4, k: 4, seed: 3)
+        // 11 channels: one vector of 8 and 3 single ones, with γ < 0 in each part.
+        let o = 11
+        let layer = EdgeConv<Double>(1, inputs: 3, outputs: o, k: 4, seed: 3)
         var rng = SeededGenerator(seed: 4)
-        for c in 0 ..< 4 {
-            layer.norm.gamma.value[c] = (c == 1 ? -1 : 1) * Double.random(in: 0.5 ... 1.5, using: &rng)
+        for c in 0 ..< o {
+            layer.norm.gamma.value[c] = (c == 1 || c == 9 ? -1 : 1) * Double.random(in: 0.5 ... 1.5, using: &rng)
             layer.norm.beta.value[c] = Double.random(in: -0.2 ... 0.2, using: &rng)
             layer.norm.runningVar.value[c] = Double.random(in: 0.5 ... 2, using: &rng)
         }
@@ -191,11 +193,11 @@ import Testing
             for m in 0 ..< 4 {
                 let j = base + Int(nb[i * 4 + m])
                 let feature = (0 ..< 3).map { x[j * 3 + $0] - x[i * 3 + $0] } + (0 ..< 3).map { x[i * 3 + $0] }
-                z.append((0 ..< 4).map { o in (0 ..< 6).reduce(0.0) { $0 + layer.weight.value[o * 6 + $1] * feature[$1] } })
+                z.append((0 ..< o).map { r in (0 ..< 6).reduce(0.0) { $0 + layer.weight.value[r * 6 + $1] * feature[$1] } })
                 owner.append(i)
             }
         }
-        for c in 0 ..< 4 {
+        for c in 0 ..< o {
             let column = z.map { $0[c] }
             let mu: Double, variance: Double
             if training {
@@ -210,15 +212,16 @@ import Testing
                     let v = layer.norm.gamma.value[c] * (z[e][c] - mu) / (variance + 1e-5).squareRoot() + layer.norm.beta.value[c]
                     return v > 0 ? v : 0.2 * v
                 }
-                #expect(abs(y[i * 4 + c] - h.max()!) < 1e-10)
+                #expect(abs(y[i * o + c] - h.max()!) < 1e-10)
             }
         }
     }
 
     @Test(arguments: [true, false])
     func gradients(training: Bool) {
-        let layer = EdgeConv<Double>(2, inputs: 3, outputs: 5, k: 4, seed: 6)
+        let layer = EdgeConv<Double>(2, inputs: 3, outputs: 11, k: 4, seed: 6)
         layer.norm.gamma.value[2] = -0.7
+        layer.norm.gamma.value[9] = -1.3
         let report = GradientCheck().check(layer, input: LayerGradientTests.random([2, 10, 3], seed: 7), training: training)
         #expect(report.worst < LayerGradientTests.tolerance, "\(report)")
         #expect(report.parameters.keys.sorted() == ["bn2.bias", "bn2.weight", "conv2.weight"])

@@ -5,10 +5,15 @@ import Support
 /// [xⱼ − xᵢ, xᵢ] goes through a 1×1 convolution W = [W₁ W₂] (no bias), BatchNorm over all edges,
 /// LeakyReLU(0.2), and a max over the k edges. Input [clouds, points, C] → [clouds, points, out].
 ///
-/// The convolution is linear, so W [xⱼ − xᵢ, xᵢ] = W₁xⱼ + (W₂ − W₁)xᵢ: two products per point
-/// (points × C × out each) instead of one per edge — k times less GEMM work (DESIGN §2). Edge values
-/// are recomputed from those products where needed, never stored. The neighbour graph is a constant
-/// of the forward pass (no gradient flows through the choice of neighbours, as with PyTorch's topk).
+/// The convolution is linear, so the edge value is z_ij = W₁xⱼ + (W₂ − W₁)xᵢ = aⱼ + bᵢ: two products
+/// per point (points × C × out each) instead of one per edge — k times less GEMM work (DESIGN §2).
+/// Edge values are never stored. BatchNorm and LeakyReLU are monotone per channel (increasing when
+/// γ ≥ 0, decreasing otherwise), so the max over edges is taken at the largest aⱼ or, where γ < 0, the
+/// smallest: one gather of an extreme per point and channel, and the winning edge found again in
+/// `backward` only when a gradient is asked for. The batch statistics are sums over edges, which expand into
+/// per-point sums of aⱼ and aⱼ²; the backward through them expands the same way (see `backward`).
+/// The neighbour graph is a constant of the forward pass (no gradient flows through the choice of
+/// neighbours, as with PyTorch's topk).
 ///
 /// Parameters keep PyTorch's names: `convN.weight` [out, 2C, 1, 1] and `bnN.*`.
 public final class EdgeConv<T: EngineScalar>: Module {
@@ -20,11 +25,20 @@ public final class EdgeConv<T: EngineScalar>: Module {
     @usableFromInline var neighbours: [Int32] = []       // [clouds × points × k], index within the cloud
     @usableFromInline let a = Tensor<T>(shape: [0])        // X W₁ᵀ
     @usableFromInline let b = Tensor<T>(shape: [0])        // X (W₂ − W₁)ᵀ
+    @usableFromInline let direction = Tensor<T>(shape: [0])  // per channel: 1 where γ ≥ 0, −1 where γ < 0
+    @usableFromInline let extreme = Tensor<T>(shape: [0])    // the winning aⱼ over i's neighbours, per channel
+    @usableFromInline let winner = Tensor<T>(shape: [0])     // which of the k neighbours gave it (backward)
+    @usableFromInline let edgeSum = Tensor<T>(shape: [0])      // Σ over i's edges of z (training)
+    @usableFromInline let edgeSquares = Tensor<T>(shape: [0])  // Σ over i's edges of z² (training)
     @usableFromInline let output = Tensor<T>(shape: [0])
     @usableFromInline let inputGrad = Tensor<T>(shape: [0])
     @usableFromInline let da = Tensor<T>(shape: [0]), db = Tensor<T>(shape: [0])  // ∂L/∂A, ∂L/∂B
-    @usableFromInline var winners: [Int32] = []          // which of the k edges won, per point and channel
-    @usableFromInline var mean: [T] = [], invStd: [T] = []
+    @usableFromInline let dh = Tensor<T>(shape: [0]), winningZ = Tensor<T>(shape: [0])
+    // Per channel: the statistics used by the last forward pass, its BatchNorm as y = s z + t, and
+    // the backward's means over all edges of ∂h and ∂h·ẑ.
+    @usableFromInline let mean = Tensor<T>(shape: [0]), invStd = Tensor<T>(shape: [0])
+    @usableFromInline let scale = Tensor<T>(shape: [0]), shift = Tensor<T>(shape: [0])
+    @usableFromInline let m1 = Tensor<T>(shape: [0]), m2 = Tensor<T>(shape: [0])
     @usableFromInline var trainedLast = false
 
     public init(_ index: Int, inputs: Int, outputs: Int, k: Int = 20, seed: UInt64 = 0) {
@@ -42,145 +56,309 @@ public final class EdgeConv<T: EngineScalar>: Module {
     public var buffers: [Parameter<T>] { norm.buffers }
 
     /// The k nearest neighbours of every point within its cloud, by squared Euclidean distance in
-    /// feature space (pairwise distances by GEMM, then a partial selection per row). O(points² · C).
+    /// feature space, nearest first; ties go to the lower index. O(points² · C).
     @inlinable
     public static func nearestNeighbours(_ x: Tensor<T>, k: Int) -> [Int32] {
+        var result = [Int32]()
+        nearestNeighbours(x, k: k, into: &result)
+        return result
+    }
+
+    /// As `nearestNeighbours(_:k:)`, into a reused array. Per cloud: the Gram matrix by one GEMM, then
+    /// each row's k smallest distances kept sorted by insertion, split across cores — a candidate is
+    /// compared with the current k-th distance only, and few of the n candidates get further.
+    @inlinable
+    public static func nearestNeighbours(_ x: Tensor<T>, k: Int, into result: inout [Int32]) {
         let (clouds, n, c) = (x.shape[0], x.shape[1], x.shape[2])
-        precondition(k <= n, "EdgeConv needs at least k = \(k) points per cloud, got \(n)")
-        var result = [Int32](repeating: 0, count: clouds * n * k)
+        precondition(k >= 1 && k <= n, "EdgeConv needs at least k = \(k) points per cloud, got \(n)")
+        if result.count != clouds * n * k { result = [Int32](repeating: 0, count: clouds * n * k) }
+        let gram = UnsafeMutablePointer<T>.allocate(capacity: n * n)
+        let norms = UnsafeMutablePointer<T>.allocate(capacity: n)
+        defer { gram.deallocate(); norms.deallocate() }
         result.withUnsafeMutableBufferPointer { out in
             let outBase = out.baseAddress!
-            parallelRanges(clouds, grain: 1, workers: 1) { range in
-                let gram = UnsafeMutablePointer<T>.allocate(capacity: n * n)
-                let norms = UnsafeMutablePointer<T>.allocate(capacity: n)
-                var row = [(T, Int32)](repeating: (0, 0), count: n)
-                defer { gram.deallocate(); norms.deallocate() }
-                for cloud in range {
-                    let p = x.pointer + cloud * n * c
-                    T.gemm(transA: false, transB: true, m: n, n: n, k: c, alpha: 1, a: p, lda: c, b: p, ldb: c, beta: 0, c: gram, ldc: n)
-                    for i in 0 ..< n { norms[i] = gram[i * n + i] }
-                    for i in 0 ..< n {
-                        for j in 0 ..< n { row[j] = (norms[i] + norms[j] - 2 * gram[i * n + j], Int32(j)) }
-                        // Distances tie only for coincident points; index order breaks them, so runs repeat.
-                        partialSort(&row, k)
-                        for m in 0 ..< k { outBase[(cloud * n + i) * k + m] = row[m].1 }
+            for cloud in 0 ..< clouds {
+                let p = x.pointer + cloud * n * c
+                T.gemm(transA: false, transB: true, m: n, n: n, k: c, alpha: 1, a: p, lda: c, b: p, ldb: c, beta: 0, c: gram, ldc: n)
+                for i in 0 ..< n { norms[i] = gram[i * n + i] }
+                parallelRanges(n, grain: 64) { rows in
+                    let distance = UnsafeMutablePointer<T>.allocate(capacity: n)
+                    let best = UnsafeMutablePointer<T>.allocate(capacity: k)
+                    defer { distance.deallocate(); best.deallocate() }
+                    for i in rows {
+                        let g = gram + i * n, nearest = outBase + (cloud * n + i) * k
+                        for j in 0 ..< n { distance[j] = norms[i] + norms[j] - 2 * g[j] }
+                        var filled = 0
+                        for j in 0 ..< n {
+                            let d = distance[j]
+                            if filled == k && !(d < best[k - 1]) { continue }
+                            // Insert after every equal distance: equal ones stay in index order.
+                            var at = filled == k ? k - 1 : filled
+                            while at > 0 && best[at - 1] > d {
+                                best[at] = best[at - 1]
+                                nearest[at] = nearest[at - 1]
+                                at -= 1
+                            }
+                            best[at] = d
+                            nearest[at] = Int32(j)
+                            if filled < k { filled += 1 }
+                        }
                     }
                 }
             }
         }
-        return result
+    }
+
+    /// W₁ = W[:, :C] and W₂ − W₁, as dense [out, C] matrices.
+    @inlinable
+    func splitWeight() -> (w1: [T], difference: [T]) {
+        let w = weight.value.pointer, c = inputs
+        var w1 = [T](repeating: 0, count: outputs * c), wd = w1
+        for r in 0 ..< outputs {
+            for q in 0 ..< c {
+                w1[r * c + q] = w[r * 2 * c + q]
+                wd[r * c + q] = w[r * 2 * c + c + q] - w[r * 2 * c + q]
+            }
+        }
+        return (w1, wd)
     }
 
     @inlinable
     public func forward(_ x: Tensor<T>, training: Bool) -> Tensor<T> {
         precondition(x.shape.count == 3 && x.shape[2] == inputs, "EdgeConv expects [clouds, points, \(inputs)], got \(x.shape)")
         let (clouds, n) = (x.shape[0], x.shape[1])
+        let c = inputs, o = outputs, k = k, rows = clouds * n
         input = x
         trainedLast = training
-        neighbours = Self.nearestNeighbours(x, k: k)
-        // W₁ = W[:, :C], W₂ − W₁ as a dense [out, C] matrix.
-        let w = weight.value.pointer, c = inputs, o = outputs
-        var w1 = [T](repeating: 0, count: o * c), wd = w1
-        for r in 0 ..< o { for q in 0 ..< c { w1[r * c + q] = w[r * 2 * c + q]; wd[r * c + q] = w[r * 2 * c + c + q] - w[r * 2 * c + q] } }
-        a.resize([clouds * n, o])
-        b.resize([clouds * n, o])
-        T.gemm(transA: false, transB: true, m: clouds * n, n: o, k: c, alpha: 1, a: x.pointer, lda: c, b: w1, ldb: c, beta: 0, c: a.pointer, ldc: o)
-        T.gemm(transA: false, transB: true, m: clouds * n, n: o, k: c, alpha: 1, a: x.pointer, lda: c, b: wd, ldb: c, beta: 0, c: b.pointer, ldc: o)
+        Self.nearestNeighbours(x, k: k, into: &neighbours)
+        let (w1, wd) = splitWeight()
+        a.resize([rows, o])
+        b.resize([rows, o])
+        T.gemm(transA: false, transB: true, m: rows, n: o, k: c, alpha: 1, a: x.pointer, lda: c, b: w1, ldb: c, beta: 0, c: a.pointer, ldc: o)
+        T.gemm(transA: false, transB: true, m: rows, n: o, k: c, alpha: 1, a: x.pointer, lda: c, b: wd, ldb: c, beta: 0, c: b.pointer, ldc: o)
+        for t in [direction, mean, invStd, scale, shift] { t.resize([o]) }
+        for ch in 0 ..< o { direction[ch] = norm.gamma.value[ch] >= 0 ? 1 : -1 }
+        gatherNeighbours(clouds: clouds, points: n, training: training)
         // BatchNorm statistics over every edge (training), or the running ones (inference).
         if training {
-            var sum = [Double](repeating: 0, count: o), squares = sum
-            for i in 0 ..< clouds * n {
-                let cloudBase = (i / n) * n
-                for m in 0 ..< k {
-                    let j = cloudBase + Int(neighbours[i * k + m])
-                    for ch in 0 ..< o {
-                        let z = Double(a[j * o + ch] + b[i * o + ch])
-                        sum[ch] += z
-                        squares[ch] += z * z
-                    }
-                }
-            }
-            let edges = Double(clouds * n * k)
-            mean = (0 ..< o).map { T(sum[$0] / edges) }
+            let edges = Double(rows * k)
+            let sum = channelMoments(edgeSum).0, squares = channelMoments(edgeSquares).0
             let variance = (0 ..< o).map { max(0, squares[$0] / edges - (sum[$0] / edges) * (sum[$0] / edges)) }
-            invStd = variance.map { T(1 / ($0 + norm.epsilon).squareRoot()) }
             for ch in 0 ..< o {
+                mean[ch] = T(sum[ch] / edges)
+                invStd[ch] = T(1 / (variance[ch] + norm.epsilon).squareRoot())
                 norm.runningMean.value[ch] = T((1 - norm.momentum) * Double(norm.runningMean.value[ch]) + norm.momentum * sum[ch] / edges)
                 norm.runningVar.value[ch] = T((1 - norm.momentum) * Double(norm.runningVar.value[ch]) + norm.momentum * variance[ch] * edges / (edges - 1))
             }
         } else {
-            mean = norm.runningMean.value.array
-            invStd = norm.runningVar.value.array.map { T(1 / (Double($0) + norm.epsilon).squareRoot()) }
-        }
-        // y = LeakyReLU(γ (z − μ)/σ + β), max over the k edges, remembering which edge won.
-        output.resize([clouds, n, o])
-        if winners.count != clouds * n * o { winners = [Int32](repeating: 0, count: clouds * n * o) }
-        let g = norm.gamma.value, be = norm.beta.value
-        for i in 0 ..< clouds * n {
-            let cloudBase = (i / n) * n
             for ch in 0 ..< o {
-                var best = -T.infinity, bestEdge: Int32 = 0
-                for m in 0 ..< k {
-                    let j = cloudBase + Int(neighbours[i * k + m])
-                    let h = g[ch] * (a[j * o + ch] + b[i * o + ch] - mean[ch]) * invStd[ch] + be[ch]
-                    let y = h > 0 ? h : slope * h
-                    if y > best { best = y; bestEdge = Int32(m) }
+                mean[ch] = norm.runningMean.value[ch]
+                invStd[ch] = T(1 / (Double(norm.runningVar.value[ch]) + norm.epsilon).squareRoot())
+            }
+        }
+        // y = LeakyReLU(s z + t) at the winning edge, s = γ/σ, t = β − s μ.
+        for ch in 0 ..< o {
+            scale[ch] = norm.gamma.value[ch] * invStd[ch]
+            shift[ch] = norm.beta.value[ch] - scale[ch] * mean[ch]
+        }
+        output.resize([clouds, n, o])
+        let s = scale.pointer, t = shift.pointer
+        let bp = b.pointer, ep = extreme.pointer, yp = output.pointer, slope = slope
+        parallelRanges(rows, grain: 256) { range in
+            for i in range {
+                for ch in 0 ..< o {
+                    let at = i * o + ch
+                    let h = s[ch] * (bp[at] + ep[at]) + t[ch]
+                    yp[at] = h > 0 ? h : slope * h
                 }
-                output[i * o + ch] = best
-                winners[i * o + ch] = bestEdge
             }
         }
         return output
     }
 
+    /// Per point: the extreme of aⱼ over its neighbours (d · max d aⱼ, d the channel's direction), and
+    /// in training the point's share of the edge sums: Σₘ z = Σₘ aⱼ + k bᵢ and Σₘ z² = Σₘ aⱼ² +
+    /// 2 bᵢ Σₘ aⱼ + k bᵢ². Eight channels at a time in vector registers, the k neighbour rows streaming
+    /// past them.
+    @inlinable
+    func gatherNeighbours(clouds: Int, points n: Int, training: Bool) {
+        typealias V = SIMD8<T>
+        let o = outputs, k = k, rows = clouds * n, vectorEnd = o - o % V.scalarCount
+        extreme.resize([rows, o])
+        if training { for t in [edgeSum, edgeSquares] { t.resize([rows, o]) } }
+        let ap = a.pointer, bp = b.pointer, dp = direction.pointer, ep = extreme.pointer, kk = T(k)
+        let sp = edgeSum.pointer, qp = edgeSquares.pointer
+        neighbours.withUnsafeBufferPointer { nb in
+            let nbp = nb.baseAddress!
+            parallelRanges(rows, grain: 64) { range in
+                for i in range {
+                    let cloudBase = (i / n) * n, here = i * o, nearest = nbp + i * k
+                    var ch = 0
+                    while ch < vectorEnd {
+                        let d = V.load(dp + ch)
+                        var best = -V(repeating: .infinity), s1 = V(), s2 = V()
+                        for m in 0 ..< k {
+                            let v = V.load(ap + (cloudBase + Int(nearest[m])) * o + ch)
+                            best = select(d * v .> best, d * v, best)
+                            if training {
+                                s1 += v
+                                s2 += v * v
+                            }
+                        }
+                        (d * best).store(ep + here + ch)
+                        if training {
+                            let bi = V.load(bp + here + ch)
+                            (s1 + kk * bi).store(sp + here + ch)
+                            (s2 + 2 * bi * s1 + kk * bi * bi).store(qp + here + ch)
+                        }
+                        ch += V.scalarCount
+                    }
+                    // The channels that do not fill a vector (none in DGCNN's layers).
+                    while ch < o {
+                        var best = -T.infinity, s1: T = 0, s2: T = 0
+                        for m in 0 ..< k {
+                            let v = ap[(cloudBase + Int(nearest[m])) * o + ch]
+                            best = max(best, dp[ch] * v)
+                            s1 += v
+                            s2 += v * v
+                        }
+                        ep[here + ch] = dp[ch] * best
+                        if training {
+                            let bi = bp[here + ch]
+                            sp[here + ch] = s1 + kk * bi
+                            qp[here + ch] = s2 + 2 * bi * s1 + kk * bi * bi
+                        }
+                        ch += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// Which of its k neighbours gave each point its extreme, per channel: the first one, as a max over
+    /// edges computed edge by edge would pick.
+    @inlinable
+    func findWinners(clouds: Int, points n: Int) {
+        typealias V = SIMD8<T>
+        let o = outputs, k = k, rows = clouds * n, vectorEnd = o - o % V.scalarCount
+        winner.resize([rows, o])
+        let ap = a.pointer, ep = extreme.pointer, wp = winner.pointer
+        neighbours.withUnsafeBufferPointer { nb in
+            let nbp = nb.baseAddress!
+            parallelRanges(rows, grain: 64) { range in
+                for i in range {
+                    let cloudBase = (i / n) * n, here = i * o, nearest = nbp + i * k
+                    var ch = 0
+                    while ch < vectorEnd {
+                        let e = V.load(ep + here + ch)
+                        var at = V(), index = V(repeating: T(k - 1))
+                        // Last to first, so that the first equal neighbour is the one that stays.
+                        for m in stride(from: k - 1, through: 0, by: -1) {
+                            let v = V.load(ap + (cloudBase + Int(nearest[m])) * o + ch)
+                            at = select(v .== e, index, at)
+                            index -= 1
+                        }
+                        at.store(wp + here + ch)
+                        ch += V.scalarCount
+                    }
+                    while ch < o {
+                        let m = (0 ..< k).first { ap[(cloudBase + Int(nearest[$0])) * o + ch] == ep[here + ch] } ?? 0
+                        wp[here + ch] = T(m)
+                        ch += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// With s = γ/σ and ẑ = (z − μ)/σ, ∂L/∂z on edge (i, m) is s·(∂hᵢ·[m won] − m₁ − ẑᵢₘ m₂) in training
+    /// (m₁, m₂ the means over all edges of ∂h and ∂h·ẑ; both zero in inference). Summed over i's edges
+    /// that gives ∂L/∂bᵢ; summed over the edges that end at j, ∂L/∂aⱼ — both in closed form from the
+    /// per-point sums of the forward pass and, for aⱼ, j's in-degree and the sum of the bᵢ pointing at
+    /// it. Only the winning edges need a scatter.
     @inlinable
     public func backward(_ dy: Tensor<T>) -> Tensor<T> {
         guard let x = input else { preconditionFailure("EdgeConv.backward before forward") }
         let (clouds, n) = (x.shape[0], x.shape[1])
-        let c = inputs, o = outputs, rows = clouds * n
-        let g = norm.gamma.value, be = norm.beta.value
-        // ∂L/∂h at the winning edge of each (point, channel); zero on the others.
-        var dh = [T](repeating: 0, count: rows * o)
-        var dGamma = [Double](repeating: 0, count: o), dBeta = dGamma
-        for i in 0 ..< rows {
-            let cloudBase = (i / n) * n
-            for ch in 0 ..< o {
-                let j = cloudBase + Int(neighbours[i * k + Int(winners[i * o + ch])])
-                let zh = (a[j * o + ch] + b[i * o + ch] - mean[ch]) * invStd[ch]
-                let h = g[ch] * zh + be[ch]
-                let d = dy[i * o + ch] * (h > 0 ? 1 : slope)
-                dh[i * o + ch] = d
-                dBeta[ch] += Double(d)
-                dGamma[ch] += Double(d) * Double(zh)
+        let c = inputs, o = outputs, k = k, rows = clouds * n, training = trainedLast, slope = slope
+        findWinners(clouds: clouds, points: n)
+        dh.resize([rows, o])
+        winningZ.resize([rows, o])
+        let dyp = dy.pointer, bp = b.pointer, ep = extreme.pointer, dhp = dh.pointer, wz = winningZ.pointer
+        let mu = mean.pointer, inv = invStd.pointer, s = scale.pointer, t = shift.pointer
+        // ∂L/∂h at each point's winning edge, and the winning edge's normalised value ẑ.
+        parallelRanges(rows, grain: 256) { range in
+            for i in range {
+                for ch in 0 ..< o {
+                    let at = i * o + ch
+                    let z = bp[at] + ep[at]
+                    let h = s[ch] * z + t[ch]
+                    dhp[at] = dyp[at] * (h > 0 ? 1 : slope)
+                    wz[at] = (z - mu[ch]) * inv[ch]
+                }
             }
         }
+        let (dBeta, dGamma) = channelMoments(dh, weightedBy: winningZ)
         for ch in 0 ..< o {
             norm.beta.grad[ch] = T(dBeta[ch])
             norm.gamma.grad[ch] = T(dGamma[ch])
         }
-        // ∂L/∂z per edge: γ/σ · ∂h in inference; in training the batch statistics couple every edge:
-        // γ/σ · (∂h − mean(∂h) − ẑ · mean(∂h · ẑ)), the means over all edges.
-        let edges = T(rows * k)
-        let m1 = (0 ..< o).map { trainedLast ? T(dBeta[$0]) / edges : 0 }
-        let m2 = (0 ..< o).map { trainedLast ? T(dGamma[$0]) / edges : 0 }
+        let edges = Double(rows * k)
+        m1.resize([o])
+        m2.resize([o])
+        for ch in 0 ..< o {
+            m1[ch] = training ? T(dBeta[ch] / edges) : 0
+            m2[ch] = training ? T(dGamma[ch] / edges) : 0
+        }
+        let m1 = m1.pointer, m2 = m2.pointer
         da.resize([rows, o])
         db.resize([rows, o])
         da.fill(0)
-        db.fill(0)
-        for i in 0 ..< rows {
-            let cloudBase = (i / n) * n
-            for m in 0 ..< k {
-                let j = cloudBase + Int(neighbours[i * k + m])
-                for ch in 0 ..< o {
-                    let sparse = Int(winners[i * o + ch]) == m ? dh[i * o + ch] : 0
-                    var dz = sparse
-                    if trainedLast {
-                        let zh = (a[j * o + ch] + b[i * o + ch] - mean[ch]) * invStd[ch]
-                        dz = sparse - m1[ch] - zh * m2[ch]
+        let ap = a.pointer, dap = da.pointer, dbp = db.pointer, sp = edgeSum.pointer, kk = T(k)
+        let wp = winner.pointer
+        neighbours.withUnsafeBufferPointer { nb in
+            let nbp = nb.baseAddress!
+            // Scatters stay within a cloud: clouds go to different cores.
+            parallelRanges(clouds, grain: 1) { cloudRange in
+                let degree = UnsafeMutablePointer<T>.allocate(capacity: n)
+                let pointing = UnsafeMutablePointer<T>.allocate(capacity: n * o)  // Σ bᵢ over edges i → j
+                defer { degree.deallocate(); pointing.deallocate() }
+                for cloud in cloudRange {
+                    let first = cloud * n
+                    for i in first ..< first + n {
+                        for ch in 0 ..< o {
+                            let m = Int(wp[i * o + ch])
+                            let j = first + Int(nbp[i * k + m])
+                            dap[j * o + ch] += s[ch] * dhp[i * o + ch]
+                        }
                     }
-                    dz *= g[ch] * invStd[ch]
-                    da[j * o + ch] += dz
-                    db[i * o + ch] += dz
+                    guard training else {
+                        for i in first ..< first + n { for ch in 0 ..< o { dbp[i * o + ch] = s[ch] * dhp[i * o + ch] } }
+                        continue
+                    }
+                    degree.update(repeating: 0, count: n)
+                    pointing.update(repeating: 0, count: n * o)
+                    for i in first ..< first + n {
+                        let bi = bp + i * o
+                        for m in 0 ..< k {
+                            let j = Int(nbp[i * k + m])
+                            degree[j] += 1
+                            let row = pointing + j * o
+                            for ch in 0 ..< o { row[ch] += bi[ch] }
+                        }
+                        let si = sp + i * o
+                        for ch in 0 ..< o {
+                            let edgeZ = (si[ch] - kk * mu[ch]) * inv[ch]   // Σₘ ẑᵢₘ
+                            dbp[i * o + ch] = s[ch] * (dhp[i * o + ch] - kk * m1[ch] - m2[ch] * edgeZ)
+                        }
+                    }
+                    for j in 0 ..< n {
+                        let aj = ap + (first + j) * o, row = pointing + j * o, dj = degree[j]
+                        for ch in 0 ..< o {
+                            let incomingZ = (dj * (aj[ch] - mu[ch]) + row[ch]) * inv[ch]  // Σ ẑ over edges → j
+                            dap[(first + j) * o + ch] -= s[ch] * (dj * m1[ch] + m2[ch] * incomingZ)
+                        }
+                    }
                 }
             }
         }
@@ -188,16 +366,14 @@ public final class EdgeConv<T: EngineScalar>: Module {
         var gA = [T](repeating: 0, count: o * c), gB = gA
         T.gemm(transA: true, transB: false, m: o, n: c, k: rows, alpha: 1, a: da.pointer, lda: o, b: x.pointer, ldb: c, beta: 0, c: &gA, ldc: c)
         T.gemm(transA: true, transB: false, m: o, n: c, k: rows, alpha: 1, a: db.pointer, lda: o, b: x.pointer, ldb: c, beta: 0, c: &gB, ldc: c)
-        let w = weight.value.pointer, gw = weight.grad.pointer
-        var w1 = [T](repeating: 0, count: o * c), wd = w1
+        let gw = weight.grad.pointer
         for r in 0 ..< o {
             for q in 0 ..< c {
                 gw[r * 2 * c + q] = gA[r * c + q] - gB[r * c + q]
                 gw[r * 2 * c + c + q] = gB[r * c + q]
-                w1[r * c + q] = w[r * 2 * c + q]
-                wd[r * c + q] = w[r * 2 * c + c + q] - w[r * 2 * c + q]
             }
         }
+        let (w1, wd) = splitWeight()
         inputGrad.resize(x.shape)
         T.gemm(transA: false, transB: false, m: rows, n: c, k: o, alpha: 1, a: da.pointer, lda: o, b: w1, ldb: c, beta: 0, c: inputGrad.pointer, ldc: c)
         T.gemm(transA: false, transB: false, m: rows, n: c, k: o, alpha: 1, a: db.pointer, lda: o, b: wd, ldb: c, beta: 1, c: inputGrad.pointer, ldc: c)
@@ -205,21 +381,19 @@ public final class EdgeConv<T: EngineScalar>: Module {
     }
 }
 
-/// Puts the `k` smallest (distance, index) pairs, in increasing order, at the front of `row`:
-/// quickselect, then a sort of the k. Pairs compare by distance, then index.
-@inlinable
-func partialSort<T: EngineScalar>(_ row: inout [(T, Int32)], _ k: Int) {
-    func less(_ x: (T, Int32), _ y: (T, Int32)) -> Bool { x.0 < y.0 || (x.0 == y.0 && x.1 < y.1) }
-    var lo = 0, hi = row.count - 1
-    while lo < hi {
-        let pivot = row[(lo + hi) / 2]
-        var i = lo, j = hi
-        while i <= j {
-            while less(row[i], pivot) { i += 1 }
-            while less(pivot, row[j]) { j -= 1 }
-            if i <= j { row.swapAt(i, j); i += 1; j -= 1 }
-        }
-        if k - 1 <= j { hi = j } else if k - 1 >= i { lo = i } else { break }
-    }
-    row[0 ..< k].sort(by: less)
+/// `mask ? a : b` lane by lane, as bit operations: the standard library's `replacing(with:where:)`
+/// compiles to a branch per lane, this to three vector instructions.
+@inlinable @inline(__always)
+func select<T: EngineScalar>(_ mask: SIMDMask<SIMD8<T.SIMDMaskScalar>>, _ a: SIMD8<T>, _ b: SIMD8<T>) -> SIMD8<T> {
+    typealias Bits = SIMD8<T.SIMDMaskScalar>
+    let m = unsafeBitCast(mask, to: Bits.self)
+    return unsafeBitCast((unsafeBitCast(a, to: Bits.self) & m) | (unsafeBitCast(b, to: Bits.self) & ~m), to: SIMD8<T>.self)
+}
+
+extension SIMD8 {
+    @inlinable @inline(__always)
+    static func load(_ p: UnsafePointer<Scalar>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+
+    @inlinable @inline(__always)
+    func store(_ p: UnsafeMutablePointer<Scalar>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self) }
 }

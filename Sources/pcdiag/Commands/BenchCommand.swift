@@ -26,7 +26,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Run only one part: load or models.")
+    @Option(help: "Run only one part: load, models, or one model (pointnet, dgcnn).")
     var only: String?
 
     @Option(help: "Output format.")
@@ -37,11 +37,13 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard self.repeat >= 1 else { throw ValidationError("--repeat must be at least 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        if let only, !["load", "models"].contains(only) { throw ValidationError("--only takes load or models") }
+        if let only, !["load", "models", "pointnet", "dgcnn"].contains(only) {
+            throw ValidationError("--only takes load, models, pointnet or dgcnn")
+        }
     }
 
     func run() throws {
-        if only != "models" { try runLoading() }
+        if only == nil || only == "load" { try runLoading() }
         if only != "load" { runModels() }
     }
 
@@ -51,7 +53,8 @@ struct BenchCommand: ParsableCommand {
             .init(key: "latency_ms", title: "LATENCY MS"), .init(key: "saliency_clouds_per_s", title: "SALIENCY/S"),
             .init(key: "train_clouds_per_s", title: "TRAIN/S"), .init(key: "peak_rss_mb", title: "PEAK MB"),
         ])
-        for architecture in [Architecture.pointnet(classes: 10), .dgcnn(classes: 10)] {
+        let all = [Architecture.pointnet(classes: 10), .dgcnn(classes: 10)]
+        for architecture in all where only == nil || only == "models" || only == architecture.name {
             global.console.info("bench: \(architecture.name), 1024 points, batch 16, \(self.repeat) repeats")
             let result = NetworkBenchmark(repeats: self.repeat).run(architecture)
             var r = Record()
