@@ -11,9 +11,8 @@ public final class PointNet<T: EngineScalar>: Network {
     public let convs: [Dense<T>]
     public let norms: [BatchNorm<T>]
     public let relus: [Activation<T>]
-    public let pool = MaxPool<T>()
-    /// Inference path of the last block: bn5 → ReLU → max pool fused (same parameters as `norms[4]`).
-    public let fusedHead: NormReLUMaxPool<T>
+    /// conv5 → bn5 → ReLU → max pool in one module (the parameters of `convs[4]` and `norms[4]`).
+    public let head: ConvNormReLUMaxPool<T>
     public let linear1: Dense<T>, bn6: BatchNorm<T>, relu6 = Activation<T>(), dropout: Dropout<T>, linear2: Dense<T>
 
     public init(classes: Int, embedding: Int = 1024, dropout p: Double = 0.5, seed: UInt64 = 0) {
@@ -23,8 +22,8 @@ public final class PointNet<T: EngineScalar>: Network {
             Dense("conv\(i)", inputs: widths[i - 1], outputs: widths[i], bias: false, storedShape: [widths[i], widths[i - 1], 1], seed: seed)
         }
         norms = (1 ... 5).map { BatchNorm("bn\($0)", channels: widths[$0]) }
-        fusedHead = NormReLUMaxPool(norm: norms[4])
-        relus = (1 ... 5).map { _ in Activation() }
+        head = ConvNormReLUMaxPool(conv: convs[4], norm: norms[4])
+        relus = (1 ... 4).map { _ in Activation() }
         linear1 = Dense("linear1", inputs: embedding, outputs: 512, bias: false, seed: seed)
         bn6 = BatchNorm("bn6", channels: 512)
         dropout = Dropout(p: p, seed: seed &+ 1)
@@ -35,7 +34,6 @@ public final class PointNet<T: EngineScalar>: Network {
 
     /// The pooled global feature of the last forward pass ([clouds, E]): the embedding diagnostics use.
     public private(set) var globalFeature = Tensor<T>(shape: [0])
-    var usedFusedHead = false
 
     // Networks are reached through `any Network<Float>`: the specialisation makes that path run the
     // Float code with every layer inlined, instead of the generic one.
@@ -46,10 +44,7 @@ public final class PointNet<T: EngineScalar>: Network {
         for i in 0 ..< 4 {
             h = relus[i].forward(norms[i].forward(convs[i].forward(h, training: training), training: training), training: training)
         }
-        h = convs[4].forward(h, training: training)
-        usedFusedHead = !training
-        h = training ? pool.forward(relus[4].forward(norms[4].forward(h, training: true), training: true), training: true)
-                     : fusedHead.forward(h, training: false)
+        h = head.forward(h, training: training)
         globalFeature = h
         h = dropout.forward(relu6.forward(bn6.forward(linear1.forward(h, training: training), training: training), training: training), training: training)
         return linear2.forward(h, training: training)
@@ -59,8 +54,7 @@ public final class PointNet<T: EngineScalar>: Network {
     public func backward(_ dy: Tensor<T>) -> Tensor<T> {
         var g = linear2.backward(dy)
         g = linear1.backward(bn6.backward(relu6.backward(dropout.backward(g))))
-        g = usedFusedHead ? fusedHead.backward(g) : norms[4].backward(relus[4].backward(pool.backward(g)))
-        g = convs[4].backward(g)
+        g = head.backward(g)
         for i in (0 ..< 4).reversed() { g = convs[i].backward(norms[i].backward(relus[i].backward(g))) }
         return g
     }

@@ -66,34 +66,44 @@ import Testing
         }
     }
 
-    /// The fused inference head against the three layers it replaces, values and gradients, with
-    /// scales of both signs (a negative γ turns the max into a min).
-    @Test func fusedNormReLUMaxPoolEqualsTheLayersItReplaces() {
-        let norm = BatchNorm<Double>("bn", channels: 6)
-        var rng = SeededGenerator(seed: 12)
-        for c in 0 ..< 6 {
-            norm.gamma.value[c] = (c % 2 == 0 ? 1 : -1) * Double.random(in: 0.5 ... 2, using: &rng)
-            norm.beta.value[c] = Double.random(in: -0.3 ... 0.3, using: &rng)
-            norm.runningMean.value[c] = Double.random(in: -0.2 ... 0.2, using: &rng)
-            norm.runningVar.value[c] = Double.random(in: 0.5 ... 2, using: &rng)
+    /// PointNet's fused head against the four layers it replaces — outputs, running statistics, and
+    /// the gradients of input, weight, γ and β — in both modes, with γ of both signs (a negative γ
+    /// turns the max into a min) over 11 channels (one vector of 8 and 3 single ones); and against
+    /// finite differences.
+    @Test(arguments: [true, false])
+    func convNormReLUMaxPoolEqualsTheLayersItReplaces(training: Bool) {
+        func layers() -> (Dense<Double>, BatchNorm<Double>) {
+            let conv = Dense<Double>("conv", inputs: 5, outputs: 11, bias: false, seed: 11)
+            let norm = BatchNorm<Double>("bn", channels: 11)
+            var rng = SeededGenerator(seed: 12)
+            for c in 0 ..< 11 {
+                norm.gamma.value[c] = (c % 3 == 1 ? -1 : 1) * Double.random(in: 0.5 ... 2, using: &rng)
+                norm.beta.value[c] = Double.random(in: -0.3 ... 0.3, using: &rng)
+                norm.runningMean.value[c] = Double.random(in: -0.2 ... 0.2, using: &rng)
+                norm.runningVar.value[c] = Double.random(in: 0.5 ... 2, using: &rng)
+            }
+            return (conv, norm)
         }
-        let x = Self.random([3, 10, 6], seed: 13)
-        let fused = NormReLUMaxPool(norm: norm)
-        let y = fused.forward(x, training: false).array
+        let x = Self.random([3, 10, 5], seed: 13), dy = Self.random([3, 11], seed: 14)
+        let (conv, norm) = layers()
+        let fused = ConvNormReLUMaxPool(conv: conv, norm: norm)
+        let y = fused.forward(x, training: training).array
+        let dx = fused.backward(dy).array
+        let (refConv, refNorm) = layers()
         let relu = Activation<Double>(), pool = MaxPool<Double>()
-        let reference = pool.forward(relu.forward(norm.forward(x, training: false), training: false), training: false).array
-        #expect(zip(y, reference).allSatisfy { abs($0 - $1) < 1e-12 })
-        let report = GradientCheck().check(fused, input: x, training: false)
+        let reference = pool.forward(relu.forward(refNorm.forward(refConv.forward(x, training: training), training: training),
+                                                  training: training), training: training).array
+        let dxRef = refConv.backward(refNorm.backward(relu.backward(pool.backward(dy)))).array
+        #expect(GradientCheck.relativeError(y, reference) < 1e-12)
+        #expect(GradientCheck.relativeError(dx, dxRef) < 1e-10)
+        for (mine, theirs) in zip(fused.parameters + fused.buffers, refConv.parameters + refNorm.parameters + refNorm.buffers) {
+            #expect(mine.name == theirs.name)
+            #expect(GradientCheck.relativeError(mine.value.array, theirs.value.array) < 1e-12, "\(mine.name) value")
+            #expect(GradientCheck.relativeError(mine.grad.array, theirs.grad.array) < 1e-10, "\(mine.name) gradient")
+        }
+        let report = GradientCheck().check(ConvNormReLUMaxPool(conv: layers().0, norm: layers().1), input: x, training: training)
         #expect(report.worst < Self.tolerance, "\(report)")
-        // γ and β gradients are set on the shared BatchNorm: compare with the unfused backward.
-        let dy = Self.random([3, 6], seed: 14)
-        let dxFused = fused.backward(dy).array
-        let gFused = norm.gamma.grad.array, bFused = norm.beta.grad.array
-        _ = pool.forward(relu.forward(norm.forward(x, training: false), training: false), training: false)
-        let dxRef = norm.backward(relu.backward(pool.backward(dy))).array
-        #expect(GradientCheck.relativeError(dxFused, dxRef) < 1e-12)
-        #expect(GradientCheck.relativeError(gFused, norm.gamma.grad.array) < 1e-12)
-        #expect(GradientCheck.relativeError(bFused, norm.beta.grad.array) < 1e-12)
+        #expect(report.parameters.keys.sorted() == ["bn.bias", "bn.weight", "conv.weight"])
     }
 
     @Test(arguments: [0.0, 0.2])

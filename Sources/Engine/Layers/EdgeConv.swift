@@ -23,6 +23,7 @@ public final class EdgeConv<T: EngineScalar>: Module {
     public let slope: T = 0.2
     @usableFromInline var input: Tensor<T>?
     @usableFromInline var neighbours: [Int32] = []       // [clouds × points × k], index within the cloud
+    @usableFromInline let gram = Tensor<T>(shape: [0])     // one cloud's pairwise inner products
     @usableFromInline let a = Tensor<T>(shape: [0])        // X W₁ᵀ
     @usableFromInline let b = Tensor<T>(shape: [0])        // X (W₂ − W₁)ᵀ
     @usableFromInline let direction = Tensor<T>(shape: [0])  // per channel: 1 where γ ≥ 0, −1 where γ < 0
@@ -60,21 +61,20 @@ public final class EdgeConv<T: EngineScalar>: Module {
     @inlinable
     public static func nearestNeighbours(_ x: Tensor<T>, k: Int) -> [Int32] {
         var result = [Int32]()
-        nearestNeighbours(x, k: k, into: &result)
+        nearestNeighbours(x, k: k, into: &result, gram: Tensor(shape: [0]))
         return result
     }
 
-    /// As `nearestNeighbours(_:k:)`, into a reused array. Per cloud: the Gram matrix by one GEMM, then
+    /// As `nearestNeighbours(_:k:)`, into reused storage. Per cloud: the Gram matrix by one GEMM, then
     /// each row's k smallest distances kept sorted by insertion, split across cores — a candidate is
     /// compared with the current k-th distance only, and few of the n candidates get further.
     @inlinable
-    public static func nearestNeighbours(_ x: Tensor<T>, k: Int, into result: inout [Int32]) {
+    public static func nearestNeighbours(_ x: Tensor<T>, k: Int, into result: inout [Int32], gram: Tensor<T>) {
         let (clouds, n, c) = (x.shape[0], x.shape[1], x.shape[2])
         precondition(k >= 1 && k <= n, "EdgeConv needs at least k = \(k) points per cloud, got \(n)")
         if result.count != clouds * n * k { result = [Int32](repeating: 0, count: clouds * n * k) }
-        let gram = UnsafeMutablePointer<T>.allocate(capacity: n * n)
-        let norms = UnsafeMutablePointer<T>.allocate(capacity: n)
-        defer { gram.deallocate(); norms.deallocate() }
+        gram.resize([n + 1, n])  // the last row holds the squared norms
+        let norms = gram.pointer + n * n, gram = gram.pointer
         result.withUnsafeMutableBufferPointer { out in
             let outBase = out.baseAddress!
             for cloud in 0 ..< clouds {
@@ -88,20 +88,23 @@ public final class EdgeConv<T: EngineScalar>: Module {
                     for i in rows {
                         let g = gram + i * n, nearest = outBase + (cloud * n + i) * k
                         for j in 0 ..< n { distance[j] = norms[i] + norms[j] - 2 * g[j] }
-                        var filled = 0
-                        for j in 0 ..< n {
+                        // Insert after every equal distance: equal ones stay in index order.
+                        func insert(_ j: Int, below end: Int) {
                             let d = distance[j]
-                            if filled == k && !(d < best[k - 1]) { continue }
-                            // Insert after every equal distance: equal ones stay in index order.
-                            var at = filled == k ? k - 1 : filled
+                            var at = end
                             while at > 0 && best[at - 1] > d {
                                 best[at] = best[at - 1]
                                 nearest[at] = nearest[at - 1]
                                 at -= 1
                             }
                             best[at] = d
-                            nearest[at] = Int32(j)
-                            if filled < k { filled += 1 }
+                            nearest[at] = Int32(truncatingIfNeeded: j)
+                        }
+                        for j in 0 ..< k { insert(j, below: j) }
+                        var threshold = best[k - 1]
+                        for j in k ..< n where distance[j] < threshold {
+                            insert(j, below: k - 1)
+                            threshold = best[k - 1]
                         }
                     }
                 }
@@ -130,7 +133,7 @@ public final class EdgeConv<T: EngineScalar>: Module {
         let c = inputs, o = outputs, k = k, rows = clouds * n
         input = x
         trainedLast = training
-        Self.nearestNeighbours(x, k: k, into: &neighbours)
+        Self.nearestNeighbours(x, k: k, into: &neighbours, gram: gram)
         let (w1, wd) = splitWeight()
         a.resize([rows, o])
         b.resize([rows, o])
