@@ -34,6 +34,7 @@ struct GlobalOptions: ParsableArguments {
 @main
 enum Main {
     static func main() {
+        PeakMemory.reportAtExitIfAsked()
         do {
             var command = try Pcdiag.parseAsRoot()
             try command.run()

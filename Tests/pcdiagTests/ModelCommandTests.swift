@@ -167,3 +167,21 @@ import TestSupport
         #expect(with.status == 4 && with.stderr.contains("shape"), "\(with.stderr)")
     }
 }
+
+/// `bench` on the networks: the names scripts rely on, and the peak memory of real commands measured
+/// in child processes (one cloud classified needs less than a training step at batch 16).
+@Suite struct BenchCommandTests {
+    @Test func modelFiguresAndPeakMemory() throws {
+        let run = try CLI.run(["bench", "--only", "pointnet", "--repeat", "1", "--format", "json"], timeout: 300)
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+        let row = try #require(rows.first)
+        #expect(row["model"] as? String == "pointnet")
+        for key in ["inference_clouds_per_s", "latency_ms", "saliency_clouds_per_s", "train_clouds_per_s"] {
+            #expect((row[key] as? Double ?? 0) > 0, "\(key)")
+        }
+        let classify = try #require(row["classify_peak_mb"] as? Int), train = try #require(row["train_peak_mb"] as? Int)
+        #expect(classify > 10 && classify < train, "classify \(classify) MB, train \(train) MB")
+        #expect(row["peak_rss_mb"] as? Int == train)
+    }
+}

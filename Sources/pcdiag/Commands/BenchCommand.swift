@@ -13,8 +13,9 @@ struct BenchCommand: ParsableCommand {
             with 'vs_read' the ratio to the bytes-only read of the same run. Networks (--only models): on \
             random 1024-point clouds, inference at batch 16 (inference_clouds_per_s), one cloud \
             (latency_ms), forward + input gradient at batch 16 (saliency_clouds_per_s), an Adam training \
-            step at batch 16 (train_clouds_per_s), and the process's peak resident memory so far \
-            (peak_rss_mb).
+            step at batch 16 (train_clouds_per_s); and, each in a fresh process, the peak resident memory \
+            of 'pcdiag classify' on one cloud (classify_peak_mb) and of 'pcdiag train' for two steps \
+            at batch 16 (train_peak_mb); peak_rss_mb is the larger of the two.
             """)
 
     @Option(help: "Data set: a class-folder tree, a CSV manifest, or a folder of clouds.")
@@ -44,14 +45,15 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if only == nil || only == "load" { try runLoading() }
-        if only != "load" { runModels() }
+        if only != "load" { try runModels() }
     }
 
-    func runModels() {
+    func runModels() throws {
         let printer = RecordPrinter(format: format, columns: [
             .init(key: "model", title: "MODEL"), .init(key: "inference_clouds_per_s", title: "INFER/S"),
             .init(key: "latency_ms", title: "LATENCY MS"), .init(key: "saliency_clouds_per_s", title: "SALIENCY/S"),
-            .init(key: "train_clouds_per_s", title: "TRAIN/S"), .init(key: "peak_rss_mb", title: "PEAK MB"),
+            .init(key: "train_clouds_per_s", title: "TRAIN/S"), .init(key: "classify_peak_mb", title: "CLASSIFY MB"),
+            .init(key: "train_peak_mb", title: "TRAIN MB"),
         ])
         let all = [Architecture.pointnet(classes: 10), .dgcnn(classes: 10)]
         for architecture in all where only == nil || only == "models" || only == architecture.name {
@@ -63,18 +65,13 @@ struct BenchCommand: ParsableCommand {
             r["latency_ms"] = .double((result.latencyMilliseconds * 100).rounded() / 100)
             r["saliency_clouds_per_s"] = .double((result.saliencyCloudsPerSecond * 10).rounded() / 10)
             r["train_clouds_per_s"] = .double((result.trainCloudsPerSecond * 10).rounded() / 10)
-            r["peak_rss_mb"] = .int(Self.peakResidentMegabytes())
+            let memory = try PeakMemory(architecture: architecture).measure()
+            r["classify_peak_mb"] = .int(memory.classifyMegabytes)
+            r["train_peak_mb"] = .int(memory.trainMegabytes)
+            r["peak_rss_mb"] = .int(max(memory.classifyMegabytes, memory.trainMegabytes))
             printer.emit(r)
         }
         printer.finish()
-    }
-
-    /// VmHWM of this process, from /proc (Linux).
-    static func peakResidentMegabytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-        return kb / 1024
     }
 
     func runLoading() throws {
