@@ -9,6 +9,12 @@ public struct NetworkBenchmark {
         public var latencyMilliseconds: Double
         public var saliencyCloudsPerSecond: Double
         public var trainCloudsPerSecond: Double
+        /// dnnl_sgemm's rate on the network's largest GEMM (its widest point layer at batch 16), GFLOP/s.
+        public var gemmGFLOPs: Double
+        /// Clouds per second if the forward pass ran at that rate (`forwardFLOPs` ÷ rate): the GEMM limit
+        /// of inference. Saliency (forward + input gradient) and training (+ weight gradient) do 2× and
+        /// 3× the forward's work in the dense formulation, so their limits are a half and a third of it.
+        public var gemmLimitCloudsPerSecond: Double
     }
 
     public var points = 1024
@@ -55,7 +61,27 @@ public struct NetworkBenchmark {
             _ = network.backward(lossGrad)
             adam.step(network.parameters)
         }
+        let gemm = gemmRate(architecture)
         return Result(inferenceCloudsPerSecond: Double(batch) / inference, latencyMilliseconds: latency * 1000,
-                      saliencyCloudsPerSecond: Double(batch) / saliency, trainCloudsPerSecond: Double(batch) / train)
+                      saliencyCloudsPerSecond: Double(batch) / saliency, trainCloudsPerSecond: Double(batch) / train,
+                      gemmGFLOPs: gemm, gemmLimitCloudsPerSecond: gemm * 1e9 / architecture.forwardFLOPs(points: points))
+    }
+
+    /// Median GFLOP/s of dnnl_sgemm on [batch × points, in] × [in, out] for the widest point layer
+    /// (PointNet 128 → 1024, DGCNN 512 → 1024): the rate the benchmark's limits are measured against.
+    func gemmRate(_ architecture: Architecture) -> Double {
+        let (k, n): (Int, Int) = switch architecture {
+        case .pointnet(_, let e, _): (128, e)
+        case .dgcnn(_, _, let e, _): (512, e)
+        }
+        let m = batch * points
+        var rng = SeededGenerator(seed: 2)
+        let a = (0 ..< m * k).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        let b = (0 ..< n * k).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+        var c = [Float](repeating: 0, count: m * n)
+        let seconds = median {
+            Float.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k, beta: 0, c: &c, ldc: n)
+        }
+        return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
     }
 }

@@ -34,3 +34,22 @@ public enum Architecture: Sendable, Equatable, Codable {
         }
     }
 }
+
+extension Architecture {
+    /// Multiply-adds ×2 of one cloud's forward pass as the reference implementations compute it: every
+    /// 1×1 convolution and linear layer, and for DGCNN each block's pairwise-distance GEMM (n² C) and
+    /// its two per-point products (the EdgeConv algebra). Elementwise work is not counted.
+    public func forwardFLOPs(points n: Int) -> Double {
+        let n = Double(n)
+        switch self {
+        case .pointnet(let classes, let e, _):
+            let widths = [3.0, 64, 64, 64, 128, Double(e)]
+            let convs = zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
+            return 2 * (n * convs + Double(e) * 512 + 512 * Double(classes))
+        case .dgcnn(let classes, _, let e, _):
+            let blocks: [(Double, Double)] = [(3, 64), (64, 64), (64, 128), (128, 256)]
+            let edge = blocks.reduce(0) { $0 + n * n * $1.0 + 2 * n * $1.0 * $1.1 }
+            return 2 * (edge + n * 512 * Double(e) + 2 * Double(e) * 512 + 512 * 256 + 256 * Double(classes))
+        }
+    }
+}

@@ -54,3 +54,27 @@ import Testing
         #expect(shapes["linear3.weight"] == [10, 256] && shapes["bn7.running_var"] == [256])
     }
 }
+
+/// The FLOP counts the benchmark's GEMM limits rest on, against a count made from the networks'
+/// own weights: every point layer costs points × (its weight's size) multiply-adds — for an EdgeConv,
+/// whose weight is [out, 2C], that is its two per-point products — every linear layer its weight's
+/// size, and each DGCNN block a points² × C distance GEMM.
+@Suite struct FLOPCountTests {
+    static func countedFromWeights(_ network: any Network<Float>, points n: Double, blockInputs: [Double] = []) -> Double {
+        var macs = blockInputs.reduce(0) { $0 + n * n * $1 }
+        for p in network.parameters where p.name.hasSuffix(".weight") && !p.name.hasPrefix("bn") {
+            let size = Double(p.value.count)
+            macs += p.name.hasPrefix("conv") ? n * size : size
+        }
+        return 2 * macs
+    }
+
+    @Test(arguments: [512, 1024])
+    func forwardFLOPs(points: Int) {
+        let pointnet = Architecture.pointnet(classes: 10)
+        #expect(pointnet.forwardFLOPs(points: points) == Self.countedFromWeights(PointNet<Float>(classes: 10), points: Double(points)))
+        let dgcnn = Architecture.dgcnn(classes: 10)
+        #expect(dgcnn.forwardFLOPs(points: points)
+                == Self.countedFromWeights(DGCNN<Float>(classes: 10), points: Double(points), blockInputs: [3, 64, 64, 128]))
+    }
+}

@@ -15,7 +15,11 @@ struct BenchCommand: ParsableCommand {
             (latency_ms), forward + input gradient at batch 16 (saliency_clouds_per_s), an Adam training \
             step at batch 16 (train_clouds_per_s); and, each in a fresh process, the peak resident memory \
             of 'pcdiag classify' on one cloud (classify_peak_mb) and of 'pcdiag train' for two steps \
-            at batch 16 (train_peak_mb); peak_rss_mb is the larger of the two.
+            at batch 16 (train_peak_mb); peak_rss_mb is the larger of the two. The GEMM limit: the forward \
+            pass's FLOPs per cloud (forward_gflop_per_cloud: convolutions, linear layers, DGCNN's \
+            distance GEMMs) at the rate dnnl_sgemm reaches in the same run on the network's widest \
+            layer (gemm_gflops) — inference cannot beat it; saliency and training, with 2x and 3x the \
+            forward's work in the dense formulation, have a half and a third of it as theirs.
             """)
 
     @Option(help: "Data set: a class-folder tree, a CSV manifest, or a folder of clouds.")
@@ -52,7 +56,8 @@ struct BenchCommand: ParsableCommand {
         let printer = RecordPrinter(format: format, columns: [
             .init(key: "model", title: "MODEL"), .init(key: "inference_clouds_per_s", title: "INFER/S"),
             .init(key: "latency_ms", title: "LATENCY MS"), .init(key: "saliency_clouds_per_s", title: "SALIENCY/S"),
-            .init(key: "train_clouds_per_s", title: "TRAIN/S"), .init(key: "classify_peak_mb", title: "CLASSIFY MB"),
+            .init(key: "train_clouds_per_s", title: "TRAIN/S"), .init(key: "gemm_limit_clouds_per_s", title: "GEMM LIMIT/S"),
+            .init(key: "classify_peak_mb", title: "CLASSIFY MB"),
             .init(key: "train_peak_mb", title: "TRAIN MB"),
         ])
         let all = [Architecture.pointnet(classes: 10), .dgcnn(classes: 10)]
@@ -65,6 +70,9 @@ struct BenchCommand: ParsableCommand {
             r["latency_ms"] = .double((result.latencyMilliseconds * 100).rounded() / 100)
             r["saliency_clouds_per_s"] = .double((result.saliencyCloudsPerSecond * 10).rounded() / 10)
             r["train_clouds_per_s"] = .double((result.trainCloudsPerSecond * 10).rounded() / 10)
+            r["gemm_gflops"] = .double(result.gemmGFLOPs.rounded())
+            r["gemm_limit_clouds_per_s"] = .double(result.gemmLimitCloudsPerSecond.rounded())
+            r["forward_gflop_per_cloud"] = .double((architecture.forwardFLOPs(points: 1024) / 1e6).rounded() / 1e3)
             let memory = try PeakMemory(architecture: architecture).measure()
             r["classify_peak_mb"] = .int(memory.classifyMegabytes)
             r["train_peak_mb"] = .int(memory.trainMegabytes)
