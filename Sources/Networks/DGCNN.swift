@@ -10,12 +10,11 @@ public final class DGCNN<T: EngineScalar>: Network {
     public let architecture: Architecture
     public let edges: [EdgeConv<T>]
     public let conv5: Dense<T>, bn5: BatchNorm<T>, act5 = Activation<T>(leakySlope: 0.2)
-    public let maxPool = MaxPool<T>(), meanPool = MeanPool<T>()
+    public let pool = MaxMeanPool<T>()
     public let linear1: Dense<T>, bn6: BatchNorm<T>, act6 = Activation<T>(leakySlope: 0.2), dropout1: Dropout<T>
     public let linear2: Dense<T>, bn7: BatchNorm<T>, act7 = Activation<T>(leakySlope: 0.2), dropout2: Dropout<T>
     public let linear3: Dense<T>
-    let joined = Tensor<T>(shape: [0]), pooled = Tensor<T>(shape: [0])
-    let slice = Tensor<T>(shape: [0]), pooledGrad = Tensor<T>(shape: [0]), sum = Tensor<T>(shape: [0])
+    let joined = Tensor<T>(shape: [0])
     let blockGrads = (0 ..< 4).map { _ in Tensor<T>(shape: [0]) }
     let widths = [64, 64, 128, 256]
 
@@ -53,8 +52,8 @@ public final class DGCNN<T: EngineScalar>: Network {
         }
         concatenateChannels(features, into: joined)
         h = act5.forward(bn5.forward(conv5.forward(joined, training: training), training: training), training: training)
-        concatenateChannels([maxPool.forward(h, training: training), meanPool.forward(h, training: training)], into: pooled)
-        h = dropout1.forward(act6.forward(bn6.forward(linear1.forward(pooled, training: training), training: training), training: training), training: training)
+        h = pool.forward(h, training: training)
+        h = dropout1.forward(act6.forward(bn6.forward(linear1.forward(h, training: training), training: training), training: training), training: training)
         h = dropout2.forward(act7.forward(bn7.forward(linear2.forward(h, training: training), training: training), training: training), training: training)
         return linear3.forward(h, training: training)
     }
@@ -63,15 +62,8 @@ public final class DGCNN<T: EngineScalar>: Network {
     public func backward(_ dy: Tensor<T>) -> Tensor<T> {
         var g = linear3.backward(dy)
         g = linear2.backward(bn7.backward(act7.backward(dropout2.backward(g))))
-        g = linear1.backward(bn6.backward(act6.backward(dropout1.backward(g))))
-        pooledGrad.copy(from: g)
-        let e = bn5.channels
-        channelSlice(pooledGrad, offset: 0, width: e, into: slice)
-        sum.copy(from: maxPool.backward(slice))
-        channelSlice(pooledGrad, offset: e, width: e, into: slice)
-        let fromMean = meanPool.backward(slice)
-        for i in 0 ..< sum.count { sum[i] += fromMean[i] }
-        let dJoined = conv5.backward(bn5.backward(act5.backward(sum)))
+        g = pool.backward(linear1.backward(bn6.backward(act6.backward(dropout1.backward(g)))))
+        let dJoined = conv5.backward(bn5.backward(act5.backward(g)))
         // Each block's output feeds the concatenation and the next block: its gradient is the sum.
         var offsets = [0]
         for w in widths.dropLast() { offsets.append(offsets.last! + w) }

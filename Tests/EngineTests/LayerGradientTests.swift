@@ -56,14 +56,19 @@ import Testing
     @Test func maxAndMeanPool() {
         let x = Self.random([3, 9, 5], seed: 7)
         #expect(GradientCheck().check(MaxPool<Double>(), input: x, training: true).worst < Self.tolerance)
-        #expect(GradientCheck().check(MeanPool<Double>(), input: x, training: true).worst < Self.tolerance)
-        let y = MaxPool<Double>().forward(x, training: false)
+        #expect(GradientCheck().check(MaxMeanPool<Double>(), input: x, training: true).worst < Self.tolerance)
+        let y = MaxPool<Double>().forward(x, training: false), both = MaxMeanPool<Double>().forward(x, training: false)
         for cloud in 0 ..< 3 {
             for c in 0 ..< 5 {
                 let column = (0 ..< 9).map { x[(cloud * 9 + $0) * 5 + c] }
                 #expect(y[cloud * 5 + c] == column.max())
+                #expect(both[cloud * 10 + c] == column.max())
+                #expect(abs(both[cloud * 10 + 5 + c] - column.reduce(0, +) / 9) < 1e-12)
             }
         }
+        // 11 channels: the vector lanes and the single ones.
+        let wide = Self.random([2, 7, 11], seed: 8)
+        #expect(GradientCheck().check(MaxMeanPool<Double>(), input: wide, training: true).worst < Self.tolerance)
     }
 
     /// PointNet's fused head against the four layers it replaces — outputs, running statistics, and

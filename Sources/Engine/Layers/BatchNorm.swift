@@ -96,22 +96,19 @@ public final class BatchNorm<T: EngineScalar>: Module {
         inputGrad.resize(dy.shape)
         let gp = inputGrad.pointer, g = gamma.value.pointer
         if !trainedLast {
-            // y = γ (x − μ_run) / σ_run + β, an affine map per channel.
+            // y = γ (x − μ_run) / σ_run + β, an affine map per channel: ∂x = s ∂y, ∂β = Σ ∂y,
+            // ∂γ = Σ ∂y (x − μ_run) / σ_run = (Σ ∂y x − μ_run Σ ∂y) / σ_run.
             guard let x = input else { preconditionFailure("BatchNorm.backward before forward") }
             let (scale, _) = inferenceAffine
-            let xp = x.pointer, mu = runningMean.value.pointer
-            var dGamma = [Double](repeating: 0, count: n), dBeta = dGamma
-            for r in 0 ..< rows {
-                for c in 0 ..< n {
-                    let d = dp[r * n + c]
-                    gp[r * n + c] = d * scale[c]
-                    dBeta[c] += Double(d)
-                    dGamma[c] += Double(d) * Double(xp[r * n + c] - mu[c])
+            scale.withUnsafeBufferPointer { s in
+                parallelRanges(rows, grain: 512) { range in
+                    for r in range { for c in 0 ..< n { gp[r * n + c] = dp[r * n + c] * s[c] } }
                 }
             }
+            let (dBeta, dyx) = channelMoments(dy, weightedBy: x)
             for c in 0 ..< n {
                 beta.grad[c] = T(dBeta[c])
-                gamma.grad[c] = T(dGamma[c] / (Double(runningVar.value[c]) + epsilon).squareRoot())
+                gamma.grad[c] = T((dyx[c] - Double(runningMean.value[c]) * dBeta[c]) / (Double(runningVar.value[c]) + epsilon).squareRoot())
             }
             return inputGrad
         }

@@ -4,10 +4,11 @@ import Support
 /// points, in training and in inference. Input X [clouds, points, C] → [clouds, E].
 ///
 /// The layer's E = 1024 channels make it most of PointNet's cost, and all but one point per cloud and
-/// channel lose the max pool, so the module never materialises more than Z = X Wᵀ:
-/// - forward: the GEMM, then one pass over Z for each cloud's winning point per channel (the max of
-///   Z where γ ≥ 0, the min where γ < 0: BatchNorm and ReLU are monotone per channel) and, in
-///   training, the batch statistics;
+/// channel lose the max pool, so the module never materialises even Z = X Wᵀ:
+/// - forward: Z in blocks of points small enough to stay in the core's cache, each block's GEMM
+///   followed by one pass over it for each cloud's winning point per channel (the max of Z where
+///   γ ≥ 0, the min where γ < 0: BatchNorm and ReLU are monotone per channel) and, in training, the
+///   batch statistics;
 /// - backward in inference (saliency): ∂L/∂Z has one entry per cloud and channel — a scatter.
 /// - backward in training: the batch statistics make ∂L/∂Z dense, but with s = γ/σ, m₁ and m₂ the
 ///   means of ∂h and ∂h·ẑ, Xc = X − x̄ and S the sparse part,
@@ -23,7 +24,7 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module {
     public let output = Tensor<T>(shape: [0])
     @usableFromInline var input: Tensor<T>?
     @usableFromInline var trainedLast = false
-    @usableFromInline let z = Tensor<T>(shape: [0])          // X Wᵀ
+    @usableFromInline let blocks = Tensor<T>(shape: [0])     // a block of Z = X Wᵀ per core
     @usableFromInline let extreme = Tensor<T>(shape: [0])    // [clouds, E]: the winning z
     @usableFromInline let winner = Tensor<T>(shape: [0])     // [clouds, E]: its point within the cloud
     @usableFromInline let mean = Tensor<T>(shape: [0]), invStd = Tensor<T>(shape: [0])
@@ -46,10 +47,7 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module {
         precondition(n >= 1 && (!training || clouds * n > 1), "BatchNorm in training needs more than one value per channel")
         input = x
         trainedLast = training
-        z.resize([clouds * n, e])
-        T.gemm(transA: false, transB: true, m: clouds * n, n: e, k: c, alpha: 1, a: x.pointer, lda: c,
-               b: conv.weight.value.pointer, ldb: c, beta: 0, c: z.pointer, ldc: e)
-        let (sum, squares) = poolAndSum(clouds: clouds, points: n, sums: training)
+        let (sum, squares) = poolAndSum(x, sums: training)
         for t in [mean, invStd] { t.resize([e]) }
         if training {
             let rows = Double(clouds * n)
@@ -76,19 +74,23 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module {
         return output
     }
 
-    /// One pass over Z: per cloud and channel the extreme d · max d z (d = ±1, the sign of γ) and its
-    /// point, and with `sums` the per-channel Σz and Σz². Clouds go to different cores; eight channels
-    /// at a time in vector registers, the running extremes of a cloud stay in L1.
+    /// Z block by block, each block's GEMM followed by a pass over it: per cloud and channel the extreme
+    /// d · max d z (d = ±1, the sign of γ) and its point, and with `sums` the per-channel Σz and Σz².
+    /// Clouds go to different cores (a GEMM inside the parallel loop runs on its core alone); eight
+    /// channels at a time in vector registers, the running extremes of a cloud stay in L1.
     @inlinable
-    func poolAndSum(clouds: Int, points n: Int, sums: Bool) -> (sum: [Double], squares: [Double]) {
+    func poolAndSum(_ x: Tensor<T>, sums: Bool) -> (sum: [Double], squares: [Double]) {
         typealias V = SIMD8<T>
-        let e = conv.outputs, vectorEnd = e - e % V.scalarCount
+        let (clouds, n) = (x.shape[0], x.shape[1])
+        let c = conv.inputs, e = conv.outputs, vectorEnd = e - e % V.scalarCount
+        let blockRows = min(n, max(16, (256 * 1024) / e))  // 1 MB of Z per block at E = 1024
         extreme.resize([clouds, e])
         winner.resize([clouds, e])
         let direction = (0 ..< e).map { norm.gamma.value[$0] >= 0 ? T(1) : -1 }
         let parts = max(1, min(Parallelism.workers, clouds))
         var partial = [Double](repeating: 0, count: parts * 2 * e)
-        let zp = z.pointer, ep = extreme.pointer, wp = winner.pointer
+        blocks.resize([parts, blockRows, e])
+        let xp = x.pointer, w = conv.weight.value.pointer, ep = extreme.pointer, wp = winner.pointer
         direction.withUnsafeBufferPointer { dBuffer in
             partial.withUnsafeMutableBufferPointer { partialBuffer in
                 let dp = dBuffer.baseAddress!, partialBase = partialBuffer.baseAddress!
@@ -96,16 +98,19 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module {
                     let s1 = UnsafeMutablePointer<T>.allocate(capacity: e), s2 = UnsafeMutablePointer<T>.allocate(capacity: e)
                     defer { s1.deallocate(); s2.deallocate() }
                     for part in partRange {
-                        let acc = partialBase + part * 2 * e
+                        let acc = partialBase + part * 2 * e, zp = self.blocks.pointer + part * blockRows * e
                         for b in clouds * part / parts ..< clouds * (part + 1) / parts {
                             let best = ep + b * e, at = wp + b * e
                             best.update(repeating: -T.infinity, count: e)
                             at.update(repeating: 0, count: e)
-                            for start in stride(from: 0, to: n, by: 128) {
-                                // Σz, Σz² in T over blocks of 128 points, then in Double.
+                            for start in stride(from: 0, to: n, by: blockRows) {
+                                let end = min(start + blockRows, n)
+                                T.gemm(transA: false, transB: true, m: end - start, n: e, k: c, alpha: 1, a: xp + (b * n + start) * c,
+                                       lda: c, b: w, ldb: c, beta: 0, c: zp, ldc: e)
+                                // Σz, Σz² in T over the block, then in Double.
                                 if sums { s1.update(repeating: 0, count: e); s2.update(repeating: 0, count: e) }
-                                for p in start ..< min(start + 128, n) {
-                                    let row = zp + (b * n + p) * e, point = V(repeating: T(p))
+                                for p in start ..< end {
+                                    let row = zp + (p - start) * e, point = V(repeating: T(p))
                                     var ch = 0
                                     while ch < vectorEnd {
                                         let v = V.load(row + ch), d = V.load(dp + ch), dv = d * v

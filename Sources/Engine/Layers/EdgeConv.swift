@@ -383,20 +383,3 @@ public final class EdgeConv<T: EngineScalar>: Module {
         return inputGrad
     }
 }
-
-/// `mask ? a : b` lane by lane, as bit operations: the standard library's `replacing(with:where:)`
-/// compiles to a branch per lane, this to three vector instructions.
-@inlinable @inline(__always)
-func select<T: EngineScalar>(_ mask: SIMDMask<SIMD8<T.SIMDMaskScalar>>, _ a: SIMD8<T>, _ b: SIMD8<T>) -> SIMD8<T> {
-    typealias Bits = SIMD8<T.SIMDMaskScalar>
-    let m = unsafeBitCast(mask, to: Bits.self)
-    return unsafeBitCast((unsafeBitCast(a, to: Bits.self) & m) | (unsafeBitCast(b, to: Bits.self) & ~m), to: SIMD8<T>.self)
-}
-
-extension SIMD8 {
-    @inlinable @inline(__always)
-    static func load(_ p: UnsafePointer<Scalar>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
-
-    @inlinable @inline(__always)
-    func store(_ p: UnsafeMutablePointer<Scalar>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self) }
-}
