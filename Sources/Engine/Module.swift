@@ -34,3 +34,10 @@ public protocol Module<Scalar>: AnyObject {
 extension Module {
     public var buffers: [Parameter<Scalar>] { [] }
 }
+
+/// A layer whose parameter gradients cost real work (a GEMM), which it skips when only ∂L/∂input is
+/// wanted — saliency maps need the input gradient of a fixed network, not its weight gradients.
+public protocol ParameterGradientsOptional: AnyObject {
+    /// When false, `backward` returns ∂L/∂input and leaves the parameters' gradients as they were.
+    var computesParameterGradients: Bool { get set }
+}

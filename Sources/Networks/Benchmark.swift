@@ -49,11 +49,13 @@ public struct NetworkBenchmark {
         let latency = median { _ = network.forward(single, training: false) }
         let lossGrad = Tensor<Float>(shape: [0])
         let loss = SoftmaxCrossEntropy<Float>()
+        network.computeParameterGradients(false)
         let saliency = median {
             let logits = network.forward(input, training: false)
             _ = loss(logits, labels: labels, gradient: lossGrad)
             _ = network.backward(lossGrad)
         }
+        network.computeParameterGradients(true)
         var adam = Adam<Float>(learningRate: 1e-3, weightDecay: 1e-4)
         let train = median {
             let logits = network.forward(input, training: true)

@@ -9,8 +9,9 @@ import Engine
 public final class DGCNN<T: EngineScalar>: Network {
     public let architecture: Architecture
     public let edges: [EdgeConv<T>]
-    public let conv5: Dense<T>, bn5: BatchNorm<T>, act5 = Activation<T>(leakySlope: 0.2)
-    public let pool = MaxMeanPool<T>()
+    public let conv5: Dense<T>, bn5: BatchNorm<T>
+    /// conv5 → bn5 → LeakyReLU → max and mean pool in one module (the parameters of conv5 and bn5).
+    public let head: ConvNormActivationPool<T>
     public let linear1: Dense<T>, bn6: BatchNorm<T>, act6 = Activation<T>(leakySlope: 0.2), dropout1: Dropout<T>
     public let linear2: Dense<T>, bn7: BatchNorm<T>, act7 = Activation<T>(leakySlope: 0.2), dropout2: Dropout<T>
     public let linear3: Dense<T>
@@ -24,6 +25,7 @@ public final class DGCNN<T: EngineScalar>: Network {
         edges = (0 ..< 4).map { EdgeConv($0 + 1, inputs: ins[$0], outputs: [64, 64, 128, 256][$0], k: k, seed: seed) }
         conv5 = Dense("conv5", inputs: 512, outputs: embedding, bias: false, storedShape: [embedding, 512, 1], seed: seed)
         bn5 = BatchNorm("bn5", channels: embedding)
+        head = ConvNormActivationPool(conv: conv5, norm: bn5, slope: 0.2)
         linear1 = Dense("linear1", inputs: 2 * embedding, outputs: 512, bias: false, seed: seed)
         bn6 = BatchNorm("bn6", channels: 512)
         dropout1 = Dropout(p: p, seed: seed &+ 1)
@@ -51,8 +53,7 @@ public final class DGCNN<T: EngineScalar>: Network {
             features.append(h)
         }
         concatenateChannels(features, into: joined)
-        h = act5.forward(bn5.forward(conv5.forward(joined, training: training), training: training), training: training)
-        h = pool.forward(h, training: training)
+        h = head.forward(joined, training: training)
         h = dropout1.forward(act6.forward(bn6.forward(linear1.forward(h, training: training), training: training), training: training), training: training)
         h = dropout2.forward(act7.forward(bn7.forward(linear2.forward(h, training: training), training: training), training: training), training: training)
         return linear3.forward(h, training: training)
@@ -62,8 +63,7 @@ public final class DGCNN<T: EngineScalar>: Network {
     public func backward(_ dy: Tensor<T>) -> Tensor<T> {
         var g = linear3.backward(dy)
         g = linear2.backward(bn7.backward(act7.backward(dropout2.backward(g))))
-        g = pool.backward(linear1.backward(bn6.backward(act6.backward(dropout1.backward(g)))))
-        let dJoined = conv5.backward(bn5.backward(act5.backward(g)))
+        let dJoined = head.backward(linear1.backward(bn6.backward(act6.backward(dropout1.backward(g)))))
         // Each block's output feeds the concatenation and the next block: its gradient is the sum.
         var offsets = [0]
         for w in widths.dropLast() { offsets.append(offsets.last! + w) }

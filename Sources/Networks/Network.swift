@@ -14,6 +14,12 @@ extension Network {
     public var buffers: [Parameter<Scalar>] { modules.flatMap { $0.buffers } }
     /// Parameters and buffers: everything a weights file holds.
     public var stateTensors: [Parameter<Scalar>] { parameters + buffers }
+
+    /// Whether `backward` also sets the weight gradients (training) or returns ∂L/∂points alone
+    /// (saliency), skipping the layers' weight-gradient GEMMs.
+    public func computeParameterGradients(_ on: Bool) {
+        for module in modules { (module as? ParameterGradientsOptional)?.computesParameterGradients = on }
+    }
 }
 
 /// Which network, with its hyper-parameters: stored in model files.

@@ -71,44 +71,60 @@ import Testing
         #expect(GradientCheck().check(MaxMeanPool<Double>(), input: wide, training: true).worst < Self.tolerance)
     }
 
-    /// PointNet's fused head against the four layers it replaces — outputs, running statistics, and
-    /// the gradients of input, weight, γ and β — in both modes, with γ of both signs (a negative γ
-    /// turns the max into a min) over 11 channels (one vector of 8 and 3 single ones); and against
-    /// finite differences.
-    @Test(arguments: [true, false])
-    func convNormReLUMaxPoolEqualsTheLayersItReplaces(training: Bool) {
-        func layers() -> (Dense<Double>, BatchNorm<Double>) {
-            let conv = Dense<Double>("conv", inputs: 5, outputs: 11, bias: false, seed: 11)
-            let norm = BatchNorm<Double>("bn", channels: 11)
-            var rng = SeededGenerator(seed: 12)
-            for c in 0 ..< 11 {
-                norm.gamma.value[c] = (c % 3 == 1 ? -1 : 1) * Double.random(in: 0.5 ... 2, using: &rng)
-                norm.beta.value[c] = Double.random(in: -0.3 ... 0.3, using: &rng)
-                norm.runningMean.value[c] = Double.random(in: -0.2 ... 0.2, using: &rng)
-                norm.runningVar.value[c] = Double.random(in: 0.5 ... 2, using: &rng)
-            }
-            return (conv, norm)
+    /// A conv (no bias) and BatchNorm pair over 5 → 11 channels (one vector of 8 and 3 single ones),
+    /// with γ of both signs (a negative γ turns a max into a min) and non-trivial running statistics.
+    static func convAndNorm() -> (Dense<Double>, BatchNorm<Double>) {
+        let conv = Dense<Double>("conv", inputs: 5, outputs: 11, bias: false, seed: 11)
+        let norm = BatchNorm<Double>("bn", channels: 11)
+        var rng = SeededGenerator(seed: 12)
+        for c in 0 ..< 11 {
+            norm.gamma.value[c] = (c % 3 == 1 ? -1 : 1) * Double.random(in: 0.5 ... 2, using: &rng)
+            norm.beta.value[c] = Double.random(in: -0.3 ... 0.3, using: &rng)
+            norm.runningMean.value[c] = Double.random(in: -0.2 ... 0.2, using: &rng)
+            norm.runningVar.value[c] = Double.random(in: 0.5 ... 2, using: &rng)
         }
-        let x = Self.random([3, 10, 5], seed: 13), dy = Self.random([3, 11], seed: 14)
-        let (conv, norm) = layers()
-        let fused = ConvNormReLUMaxPool(conv: conv, norm: norm)
+        return (conv, norm)
+    }
+
+    /// A fused module against the chain of layers it replaces — output, running statistics, ∂input and
+    /// every parameter's gradient — and against finite differences.
+    static func expectSameAsLayers(_ fused: any Module<Double>, _ layers: [any Module<Double>], fresh: any Module<Double>,
+                                   outputs: Int, training: Bool) {
+        let x = random([3, 10, 5], seed: 13), dy = random([3, outputs], seed: 14)
         let y = fused.forward(x, training: training).array
         let dx = fused.backward(dy).array
-        let (refConv, refNorm) = layers()
-        let relu = Activation<Double>(), pool = MaxPool<Double>()
-        let reference = pool.forward(relu.forward(refNorm.forward(refConv.forward(x, training: training), training: training),
-                                                  training: training), training: training).array
-        let dxRef = refConv.backward(refNorm.backward(relu.backward(pool.backward(dy)))).array
-        #expect(GradientCheck.relativeError(y, reference) < 1e-12)
-        #expect(GradientCheck.relativeError(dx, dxRef) < 1e-10)
-        for (mine, theirs) in zip(fused.parameters + fused.buffers, refConv.parameters + refNorm.parameters + refNorm.buffers) {
-            #expect(mine.name == theirs.name)
-            #expect(GradientCheck.relativeError(mine.value.array, theirs.value.array) < 1e-12, "\(mine.name) value")
-            #expect(GradientCheck.relativeError(mine.grad.array, theirs.grad.array) < 1e-10, "\(mine.name) gradient")
+        var h = x
+        for layer in layers { h = layer.forward(h, training: training) }
+        #expect(GradientCheck.relativeError(y, h.array) < 1e-12)
+        var g = dy
+        for layer in layers.reversed() { g = layer.backward(g) }
+        #expect(GradientCheck.relativeError(dx, g.array) < 1e-10)
+        let theirs = layers.flatMap { $0.parameters } + layers.flatMap { $0.buffers }
+        for (mine, reference) in zip(fused.parameters + fused.buffers, theirs) {
+            #expect(mine.name == reference.name)
+            #expect(GradientCheck.relativeError(mine.value.array, reference.value.array) < 1e-12, "\(mine.name) value")
+            #expect(GradientCheck.relativeError(mine.grad.array, reference.grad.array) < 1e-10, "\(mine.name) gradient")
         }
-        let report = GradientCheck().check(ConvNormReLUMaxPool(conv: layers().0, norm: layers().1), input: x, training: training)
-        #expect(report.worst < Self.tolerance, "\(report)")
+        let report = GradientCheck().check(fresh, input: x, training: training)
+        #expect(report.worst < tolerance, "\(report)")
         #expect(report.parameters.keys.sorted() == ["bn.bias", "bn.weight", "conv.weight"])
+    }
+
+    /// PointNet's head: conv → BatchNorm → ReLU → max pool.
+    @Test(arguments: [true, false])
+    func convNormReLUMaxPoolEqualsTheLayersItReplaces(training: Bool) {
+        let (conv, norm) = Self.convAndNorm(), (refConv, refNorm) = Self.convAndNorm(), (freshConv, freshNorm) = Self.convAndNorm()
+        Self.expectSameAsLayers(ConvNormReLUMaxPool(conv: conv, norm: norm), [refConv, refNorm, Activation<Double>(), MaxPool<Double>()],
+                                fresh: ConvNormReLUMaxPool(conv: freshConv, norm: freshNorm), outputs: 11, training: training)
+    }
+
+    /// DGCNN's head: conv → BatchNorm → LeakyReLU(0.2) → max and mean pool.
+    @Test(arguments: [true, false])
+    func convNormActivationPoolEqualsTheLayersItReplaces(training: Bool) {
+        let (conv, norm) = Self.convAndNorm(), (refConv, refNorm) = Self.convAndNorm(), (freshConv, freshNorm) = Self.convAndNorm()
+        Self.expectSameAsLayers(ConvNormActivationPool(conv: conv, norm: norm),
+                                [refConv, refNorm, Activation<Double>(leakySlope: 0.2), MaxMeanPool<Double>()],
+                                fresh: ConvNormActivationPool(conv: freshConv, norm: freshNorm), outputs: 22, training: training)
     }
 
     @Test(arguments: [0.0, 0.2])

@@ -78,3 +78,24 @@ import Testing
                 == Self.countedFromWeights(DGCNN<Float>(classes: 10), points: Double(points), blockInputs: [3, 64, 64, 128]))
     }
 }
+
+/// Saliency's input-gradient-only backward: the same ∂L/∂points, weight gradients left untouched.
+@Suite struct InputGradientOnlyTests {
+    @Test(arguments: ["pointnet", "dgcnn"])
+    func sameInputGradientWithoutWeightGradients(arch: String) {
+        let network: any Network<Float> = arch == "pointnet" ? PointNet<Float>(classes: 4, embedding: 64, seed: 2)
+                                                             : DGCNN<Float>(classes: 4, k: 5, embedding: 64, seed: 2)
+        var rng = SeededGenerator(seed: 3)
+        let x = Tensor<Float>(shape: [2, 32, 3], values: (0 ..< 192).map { _ in Float.random(in: -1 ... 1, using: &rng) })
+        let dy = Tensor<Float>(shape: [2, 4], values: [1, -1, 0.5, 0, 0, 2, -1, 1])
+        _ = network.forward(x, training: false)
+        let full = network.backward(dy).array
+        let weights = network.parameters.filter { $0.name.hasSuffix("weight") && !$0.name.hasPrefix("bn") }
+        #expect(weights.contains { p in p.grad.array.contains { $0 != 0 } })
+        for p in weights { p.grad.fill(7) }
+        network.computeParameterGradients(false)
+        _ = network.forward(x, training: false)
+        #expect(network.backward(dy).array == full)
+        #expect(weights.allSatisfy { p in p.grad.array.allSatisfy { $0 == 7 } })
+    }
+}

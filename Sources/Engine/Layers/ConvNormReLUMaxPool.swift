@@ -17,7 +17,7 @@ import Support
 ///      ∂W = (s∘S)ᵀ X − (s∘m₁)(1ᵀX) − diag(s m₂/σ) W XcᵀXc:
 ///   C × C products replace the points × E × C ones (8× less work for PointNet's 128 → 1024).
 /// Parameters are `conv`'s and `norm`'s, which keep their state-dict names.
-public final class ConvNormReLUMaxPool<T: EngineScalar>: Module {
+public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradientsOptional {
     public let conv: Dense<T>
     public let norm: BatchNorm<T>
     /// The pooled values of the last forward pass.
@@ -29,6 +29,12 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module {
     @usableFromInline let winner = Tensor<T>(shape: [0])     // [clouds, E]: its point within the cloud
     @usableFromInline let mean = Tensor<T>(shape: [0]), invStd = Tensor<T>(shape: [0])
     @usableFromInline let inputGrad = Tensor<T>(shape: [0]), centred = Tensor<T>(shape: [0])
+
+    /// The convolution's switch: its weight gradient is this module's to compute.
+    public var computesParameterGradients: Bool {
+        get { conv.computesParameterGradients }
+        set { conv.computesParameterGradients = newValue }
+    }
 
     public init(conv: Dense<T>, norm: BatchNorm<T>) {
         precondition(conv.bias == nil && conv.outputs == norm.channels, "a bias-free convolution into the BatchNorm's channels")
@@ -203,17 +209,15 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module {
             }
         } else {
             inputGrad.fill(0)
-            conv.weight.grad.fill(0)
+            if computesParameterGradients { conv.weight.grad.fill(0) }
         }
         // The sparse part: each cloud's winning point per channel, ∂Z = s ∂h there.
         let gp = inputGrad.pointer
         for b in 0 ..< clouds {
             for ch in 0 ..< e where dh[b * e + ch] != 0 {
                 let coefficient = scale[ch] * dh[b * e + ch], row = (b * n + Int(winner[b * e + ch])) * c
-                for j in 0 ..< c {
-                    gp[row + j] += coefficient * w[ch * c + j]
-                    gw[ch * c + j] += coefficient * xp[row + j]
-                }
+                for j in 0 ..< c { gp[row + j] += coefficient * w[ch * c + j] }
+                if computesParameterGradients { for j in 0 ..< c { gw[ch * c + j] += coefficient * xp[row + j] } }
             }
         }
         return inputGrad

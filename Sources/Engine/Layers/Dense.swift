@@ -4,8 +4,9 @@ import Support
 /// 1×1 `Conv1d`/`Conv2d` of point networks (weights [out, in] plus trailing 1s in the stored shape).
 ///
 /// Input [..., in] → output [..., out]. Cost: 2 · rows · in · out FLOPs forward, twice that backward.
-public final class Dense<T: EngineScalar>: Module {
+public final class Dense<T: EngineScalar>: Module, ParameterGradientsOptional {
     public let weight: Parameter<T>
+    public var computesParameterGradients = true
     public let bias: Parameter<T>?
     public let inputs: Int, outputs: Int
     @usableFromInline var input: Tensor<T>?
@@ -51,9 +52,11 @@ public final class Dense<T: EngineScalar>: Module {
         guard let x = input else { preconditionFailure("Dense.backward before forward") }
         let rows = x.rows
         // ∂W = dyᵀ x, ∂x = dy W, ∂b = Σ_rows dy.
-        T.gemm(transA: true, transB: false, m: outputs, n: inputs, k: rows, alpha: 1, a: dy.pointer, lda: outputs,
-               b: x.pointer, ldb: inputs, beta: 0, c: weight.grad.pointer, ldc: inputs)
-        if let bias { columnSums(dy, into: bias.grad) }
+        if computesParameterGradients {
+            T.gemm(transA: true, transB: false, m: outputs, n: inputs, k: rows, alpha: 1, a: dy.pointer, lda: outputs,
+                   b: x.pointer, ldb: inputs, beta: 0, c: weight.grad.pointer, ldc: inputs)
+            if let bias { columnSums(dy, into: bias.grad) }
+        }
         inputGrad.resize(x.shape)
         T.gemm(transA: false, transB: false, m: rows, n: inputs, k: outputs, alpha: 1, a: dy.pointer, lda: outputs,
                b: weight.value.pointer, ldb: inputs, beta: 0, c: inputGrad.pointer, ldc: inputs)

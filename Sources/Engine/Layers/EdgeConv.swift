@@ -16,8 +16,9 @@ import Support
 /// neighbours, as with PyTorch's topk).
 ///
 /// Parameters keep PyTorch's names: `convN.weight` [out, 2C, 1, 1] and `bnN.*`.
-public final class EdgeConv<T: EngineScalar>: Module {
+public final class EdgeConv<T: EngineScalar>: Module, ParameterGradientsOptional {
     public let weight: Parameter<T>
+    public var computesParameterGradients = true
     public let norm: BatchNorm<T>
     public let inputs: Int, outputs: Int, k: Int
     public let slope: T = 0.2
@@ -366,14 +367,16 @@ public final class EdgeConv<T: EngineScalar>: Module {
             }
         }
         // A = X W₁ᵀ, B = X (W₂ − W₁)ᵀ: ∂W₁ = ∂Aᵀ X − ∂Bᵀ X, ∂W₂ = ∂Bᵀ X, ∂X = ∂A W₁ + ∂B (W₂ − W₁).
-        var gA = [T](repeating: 0, count: o * c), gB = gA
-        T.gemm(transA: true, transB: false, m: o, n: c, k: rows, alpha: 1, a: da.pointer, lda: o, b: x.pointer, ldb: c, beta: 0, c: &gA, ldc: c)
-        T.gemm(transA: true, transB: false, m: o, n: c, k: rows, alpha: 1, a: db.pointer, lda: o, b: x.pointer, ldb: c, beta: 0, c: &gB, ldc: c)
-        let gw = weight.grad.pointer
-        for r in 0 ..< o {
-            for q in 0 ..< c {
-                gw[r * 2 * c + q] = gA[r * c + q] - gB[r * c + q]
-                gw[r * 2 * c + c + q] = gB[r * c + q]
+        if computesParameterGradients {
+            var gA = [T](repeating: 0, count: o * c), gB = gA
+            T.gemm(transA: true, transB: false, m: o, n: c, k: rows, alpha: 1, a: da.pointer, lda: o, b: x.pointer, ldb: c, beta: 0, c: &gA, ldc: c)
+            T.gemm(transA: true, transB: false, m: o, n: c, k: rows, alpha: 1, a: db.pointer, lda: o, b: x.pointer, ldb: c, beta: 0, c: &gB, ldc: c)
+            let gw = weight.grad.pointer
+            for r in 0 ..< o {
+                for q in 0 ..< c {
+                    gw[r * 2 * c + q] = gA[r * c + q] - gB[r * c + q]
+                    gw[r * 2 * c + c + q] = gB[r * c + q]
+                }
             }
         }
         let (w1, wd) = splitWeight()
