@@ -11,6 +11,12 @@ func select<T: EngineScalar>(_ mask: SIMDMask<SIMD8<T.SIMDMaskScalar>>, _ a: SIM
     return unsafeBitCast((unsafeBitCast(a, to: Bits.self) & m) | (unsafeBitCast(b, to: Bits.self) & ~m), to: SIMD8<T>.self)
 }
 
+/// Whether any lane of the mask is set (a horizontal add of the all-ones lanes, no branch per lane).
+@inlinable @inline(__always)
+func anySet<T: EngineScalar>(_ mask: SIMDMask<SIMD8<T.SIMDMaskScalar>>, as _: T.Type) -> Bool {
+    unsafeBitCast(mask, to: SIMD8<T.SIMDMaskScalar>.self).wrappedSum() != 0
+}
+
 extension SIMD8 {
     @inlinable @inline(__always)
     static func load(_ p: UnsafePointer<Scalar>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }

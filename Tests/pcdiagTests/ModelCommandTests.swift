@@ -185,3 +185,27 @@ import TestSupport
         #expect(row["peak_rss_mb"] as? Int == train)
     }
 }
+
+/// Every model shipped in Models/: described by `info` as the architecture its name says, and right
+/// on the CAD samples (a chair and a lamp, objects of the ModelNet classes it was trained on).
+@Suite struct ShippedModelTests {
+    static let models: [String] = {
+        let dir = TestPaths.root.appendingPathComponent("Models").path
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.filter { $0.hasSuffix(".safetensors") }.sorted().map { "\(dir)/\($0)" }
+    }()
+
+    @Test(arguments: models)
+    func describedAndRightOnTheCADSamples(model: String) throws {
+        let info = try CLI.run(["info", "--format", "json", model])
+        #expect(info.status == 0, "\(info.stderr)")
+        let arch = (model as NSString).lastPathComponent.components(separatedBy: "-")[0]
+        #expect(info.stdout.contains("\"\(arch)\""), "\(info.stdout)")
+        for (sample, expected) in [("chair_cad.pcd", "chair"), ("lamp_cad.ply", "lamp")] {
+            let run = try CLI.run(["classify", "--model", model, "--format", "json", TestPaths.sample(sample)])
+            #expect(run.status == 0, "\(run.stderr)")
+            let row = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            #expect(row["class"] as? String == expected, "\(sample)")
+        }
+    }
+}

@@ -82,8 +82,10 @@ public final class ConvNormActivationPool<T: EngineScalar>: Module, ParameterGra
                 best.update(repeating: -T.infinity, count: e)
                 sum.update(repeating: 0, count: e)
                 at.update(repeating: 0, count: e)
+                var pointValue: T = 0  // p as T, counted: the generic Int → T conversion is a call
                 for p in 0 ..< n {
-                    let row = zp + (cloud * n + p) * e, point = V(repeating: T(p))
+                    let row = zp + (cloud * n + p) * e, point = V(repeating: pointValue)
+                    pointValue += 1
                     var ch = 0
                     while ch < vectorEnd {
                         let h = V.load(sp + ch) * V.load(row + ch) + V.load(tp + ch)
@@ -131,8 +133,10 @@ public final class ConvNormActivationPool<T: EngineScalar>: Module, ParameterGra
                         let dMax = dyp + cloud * 2 * e, dMean = dMax + e, at = wp + cloud * e
                         s1.update(repeating: 0, count: e)
                         s2.update(repeating: 0, count: e)
+                        var pointValue: T = 0
                         for p in 0 ..< n {
-                            let row = zp + (cloud * n + p) * e, out = dzp + (cloud * n + p) * e, point = V(repeating: T(p))
+                            let row = zp + (cloud * n + p) * e, out = dzp + (cloud * n + p) * e, point = V(repeating: pointValue)
+                            pointValue += 1
                             var ch = 0
                             while ch < vectorEnd {
                                 let zv = V.load(row + ch), s = V.load(sp + ch)

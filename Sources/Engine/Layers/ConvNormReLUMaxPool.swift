@@ -115,8 +115,10 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
                                        lda: c, b: w, ldb: c, beta: 0, c: zp, ldc: e)
                                 // Σz, Σz² in T over the block, then in Double.
                                 if sums { s1.update(repeating: 0, count: e); s2.update(repeating: 0, count: e) }
+                                var pointValue = T(start)  // p as T, counted: the generic Int → T conversion is a call
                                 for p in start ..< end {
-                                    let row = zp + (p - start) * e, point = V(repeating: T(p))
+                                    let row = zp + (p - start) * e, point = V(repeating: pointValue)
+                                    pointValue += 1
                                     var ch = 0
                                     while ch < vectorEnd {
                                         let v = V.load(row + ch), d = V.load(dp + ch), dv = d * v

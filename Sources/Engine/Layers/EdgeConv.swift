@@ -102,10 +102,19 @@ public final class EdgeConv<T: EngineScalar>: Module, ParameterGradientsOptional
                             nearest[at] = Int32(truncatingIfNeeded: j)
                         }
                         for j in 0 ..< k { insert(j, below: j) }
-                        var threshold = best[k - 1]
-                        for j in k ..< n where distance[j] < threshold {
-                            insert(j, below: k - 1)
-                            threshold = best[k - 1]
+                        // Past the first candidates few get in: eight at a time against the k-th distance.
+                        var threshold = best[k - 1], j = k
+                        while j < n {
+                            let end = min(j + 8, n)
+                            if end - j == 8, !anySet(SIMD8<T>.load(distance + j) .< SIMD8(repeating: threshold), as: T.self) {
+                                j = end
+                                continue
+                            }
+                            for q in j ..< end where distance[q] < threshold {
+                                insert(q, below: k - 1)
+                                threshold = best[k - 1]
+                            }
+                            j = end
                         }
                     }
                 }

@@ -85,8 +85,10 @@ public final class MaxMeanPool<T: EngineScalar>: Module {
                 best.update(from: base, count: c)
                 sum.update(from: base, count: c)
                 at.update(repeating: 0, count: c)
+                var pointValue: T = 1  // p as T, counted: the generic Int → T conversion is a call
                 for p in 1 ..< n {
-                    let row = base + p * c, point = V(repeating: T(p))
+                    let row = base + p * c, point = V(repeating: pointValue)
+                    pointValue += 1
                     var ch = 0
                     while ch < vectorEnd {
                         let v = V.load(row + ch), better = v .> V.load(best + ch)
