@@ -41,6 +41,30 @@ public final class BatchNorm<T: EngineScalar>: Module {
         return (scale, shift)
     }
 
+    /// The statistics a fused layer normalises with, per channel into `mean` and `invStd` (resized):
+    /// in training the batch's, from Σx and Σx² over `count` values, with the running statistics
+    /// updated as `forward` does; in inference the running ones. Also `scale` = γ/σ and `shift` =
+    /// β − γμ/σ when given, the normalisation as one affine map.
+    @inlinable
+    public func statistics(training: Bool, sum: [Double], squares: [Double], count: Double,
+                           mean: Tensor<T>, invStd: Tensor<T>, scale: Tensor<T>? = nil, shift: Tensor<T>? = nil) {
+        for t in [mean, invStd] + [scale, shift].compactMap({ $0 }) { t.resize([channels]) }
+        for c in 0 ..< channels {
+            if training {
+                let m = sum[c] / count, variance = max(0, squares[c] / count - m * m)
+                mean[c] = T(m)
+                invStd[c] = T(1 / (variance + epsilon).squareRoot())
+                runningMean.value[c] = T((1 - momentum) * Double(runningMean.value[c]) + momentum * m)
+                runningVar.value[c] = T((1 - momentum) * Double(runningVar.value[c]) + momentum * variance * count / (count - 1))
+            } else {
+                mean[c] = runningMean.value[c]
+                invStd[c] = T(1 / (Double(runningVar.value[c]) + epsilon).squareRoot())
+            }
+            scale?[c] = gamma.value[c] * invStd[c]
+            shift?[c] = beta.value[c] - gamma.value[c] * invStd[c] * mean[c]
+        }
+    }
+
     @inlinable
     public func forward(_ x: Tensor<T>, training: Bool) -> Tensor<T> {
         precondition(x.channels == channels, "BatchNorm expects \(channels) channels, got \(x.shape)")

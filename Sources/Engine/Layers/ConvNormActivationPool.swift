@@ -50,27 +50,9 @@ public final class ConvNormActivationPool<T: EngineScalar>: Module, ParameterGra
         z.resize([clouds * n, e])
         T.gemm(transA: false, transB: true, m: clouds * n, n: e, k: c, alpha: 1, a: x.pointer, lda: c,
                b: conv.weight.value.pointer, ldb: c, beta: 0, c: z.pointer, ldc: e)
-        for t in [mean, invStd, scale, shift] { t.resize([e]) }
-        if training {
-            let (sum, squares) = channelMoments(z)
-            let rows = Double(clouds * n)
-            for ch in 0 ..< e {
-                let m = sum[ch] / rows, variance = max(0, squares[ch] / rows - m * m)
-                mean[ch] = T(m)
-                invStd[ch] = T(1 / (variance + norm.epsilon).squareRoot())
-                norm.runningMean.value[ch] = T((1 - norm.momentum) * Double(norm.runningMean.value[ch]) + norm.momentum * m)
-                norm.runningVar.value[ch] = T((1 - norm.momentum) * Double(norm.runningVar.value[ch]) + norm.momentum * variance * rows / (rows - 1))
-            }
-        } else {
-            for ch in 0 ..< e {
-                mean[ch] = norm.runningMean.value[ch]
-                invStd[ch] = T(1 / (Double(norm.runningVar.value[ch]) + norm.epsilon).squareRoot())
-            }
-        }
-        for ch in 0 ..< e {
-            scale[ch] = norm.gamma.value[ch] * invStd[ch]
-            shift[ch] = norm.beta.value[ch] - scale[ch] * mean[ch]
-        }
+        let (sum, squares) = training ? channelMoments(z) : ([], [])
+        norm.statistics(training: training, sum: sum, squares: squares, count: Double(clouds * n),
+                        mean: mean, invStd: invStd, scale: scale, shift: shift)
         // y = LeakyReLU(s z + t); per cloud and channel its max (and where) and its mean.
         output.resize([clouds, 2 * e])
         winners.resize([clouds, e])

@@ -54,22 +54,7 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
         input = x
         trainedLast = training
         let (sum, squares) = poolAndSum(x, sums: training)
-        for t in [mean, invStd] { t.resize([e]) }
-        if training {
-            let rows = Double(clouds * n)
-            for ch in 0 ..< e {
-                let m = sum[ch] / rows, variance = max(0, squares[ch] / rows - m * m)
-                mean[ch] = T(m)
-                invStd[ch] = T(1 / (variance + norm.epsilon).squareRoot())
-                norm.runningMean.value[ch] = T((1 - norm.momentum) * Double(norm.runningMean.value[ch]) + norm.momentum * m)
-                norm.runningVar.value[ch] = T((1 - norm.momentum) * Double(norm.runningVar.value[ch]) + norm.momentum * variance * rows / (rows - 1))
-            }
-        } else {
-            for ch in 0 ..< e {
-                mean[ch] = norm.runningMean.value[ch]
-                invStd[ch] = T(1 / (Double(norm.runningVar.value[ch]) + norm.epsilon).squareRoot())
-            }
-        }
+        norm.statistics(training: training, sum: sum, squares: squares, count: Double(clouds * n), mean: mean, invStd: invStd)
         output.resize([clouds, e])
         for b in 0 ..< clouds {
             for ch in 0 ..< e {

@@ -149,31 +149,14 @@ public final class EdgeConv<T: EngineScalar>: Module, ParameterGradientsOptional
         b.resize([rows, o])
         T.gemm(transA: false, transB: true, m: rows, n: o, k: c, alpha: 1, a: x.pointer, lda: c, b: w1, ldb: c, beta: 0, c: a.pointer, ldc: o)
         T.gemm(transA: false, transB: true, m: rows, n: o, k: c, alpha: 1, a: x.pointer, lda: c, b: wd, ldb: c, beta: 0, c: b.pointer, ldc: o)
-        for t in [direction, mean, invStd, scale, shift] { t.resize([o]) }
+        direction.resize([o])
         for ch in 0 ..< o { direction[ch] = norm.gamma.value[ch] >= 0 ? 1 : -1 }
         gatherNeighbours(clouds: clouds, points: n, training: training)
-        // BatchNorm statistics over every edge (training), or the running ones (inference).
-        if training {
-            let edges = Double(rows * k)
-            let sum = channelMoments(edgeSum).0, squares = channelMoments(edgeSquares).0
-            let variance = (0 ..< o).map { max(0, squares[$0] / edges - (sum[$0] / edges) * (sum[$0] / edges)) }
-            for ch in 0 ..< o {
-                mean[ch] = T(sum[ch] / edges)
-                invStd[ch] = T(1 / (variance[ch] + norm.epsilon).squareRoot())
-                norm.runningMean.value[ch] = T((1 - norm.momentum) * Double(norm.runningMean.value[ch]) + norm.momentum * sum[ch] / edges)
-                norm.runningVar.value[ch] = T((1 - norm.momentum) * Double(norm.runningVar.value[ch]) + norm.momentum * variance[ch] * edges / (edges - 1))
-            }
-        } else {
-            for ch in 0 ..< o {
-                mean[ch] = norm.runningMean.value[ch]
-                invStd[ch] = T(1 / (Double(norm.runningVar.value[ch]) + norm.epsilon).squareRoot())
-            }
-        }
+        // BatchNorm statistics over every edge (training), or the running ones (inference); then
         // y = LeakyReLU(s z + t) at the winning edge, s = γ/σ, t = β − s μ.
-        for ch in 0 ..< o {
-            scale[ch] = norm.gamma.value[ch] * invStd[ch]
-            shift[ch] = norm.beta.value[ch] - scale[ch] * mean[ch]
-        }
+        let (sum, squares) = training ? (channelMoments(edgeSum).0, channelMoments(edgeSquares).0) : ([], [])
+        norm.statistics(training: training, sum: sum, squares: squares, count: Double(rows * k),
+                        mean: mean, invStd: invStd, scale: scale, shift: shift)
         output.resize([clouds, n, o])
         let s = scale.pointer, t = shift.pointer
         let bp = b.pointer, ep = extreme.pointer, yp = output.pointer, slope = slope
