@@ -1,0 +1,127 @@
+import Engine
+import Foundation
+import Networks
+import PointClouds
+
+/// A point saliency map (Zheng et al., "PointCloud Saliency Maps", ICCV 2019): for each point, how much
+/// the loss would rise if the point were shifted toward the cloud's centre.
+///
+/// With c the per-axis median of the cloud, rᵢ = ‖xᵢ − c‖ and L the cross-entropy at `label`,
+/// sᵢ = −rᵢ^α ∇ₓᵢL · (xᵢ − c) (= −∂L/∂rᵢ · rᵢ^(1+α)). Positive: moving the point inward would raise
+/// the loss — the point matters to the prediction. The network runs in inference mode.
+public struct SaliencyMap: Sendable, Equatable {
+    /// sᵢ, one per point of the cloud as the network saw it.
+    public var values: [Float]
+    /// The class whose loss was differentiated: the predicted one unless a label was given.
+    public var label: Int
+    /// The network's answer for the cloud (same forward pass).
+    public var prediction: Prediction
+    /// Population skewness of the values, Σ(sᵢ − s̄)³ / (n σ³): high when a few points carry the
+    /// prediction. Scale- and shift-invariant; 0 for a constant map.
+    public var skewness: Double { Moments(values).skewness }
+    /// Population excess kurtosis, Σ(sᵢ − s̄)⁴ / (n σ⁴) − 3; 0 for a constant map.
+    public var kurtosis: Double { Moments(values).excessKurtosis }
+
+    public init(values: [Float], label: Int, prediction: Prediction) {
+        self.values = values
+        self.label = label
+        self.prediction = prediction
+    }
+}
+
+/// Central moments of a sample, in Double.
+struct Moments {
+    var variance = 0.0, third = 0.0, fourth = 0.0
+
+    init(_ values: [Float]) {
+        guard !values.isEmpty else { return }
+        let n = Double(values.count)
+        let mean = values.reduce(0.0) { $0 + Double($1) } / n
+        for v in values {
+            let d = Double(v) - mean, d2 = d * d
+            variance += d2
+            third += d2 * d
+            fourth += d2 * d2
+        }
+        variance /= n
+        third /= n
+        fourth /= n
+    }
+
+    var skewness: Double { variance > 0 ? third / (variance * variance.squareRoot()) : 0 }
+    var excessKurtosis: Double { variance > 0 ? fourth / (variance * variance) - 3 : 0 }
+}
+
+extension Network {
+    /// Saliency maps of a batch [clouds, points, 3]: one forward and one backward pass (input gradient
+    /// only), the loss at `labels` where given (nil entries, or no labels: the predicted class).
+    /// Returns the maps as rows of `Scalar`, with the labels used and the logits.
+    public func saliencyMaps(_ points: Tensor<Scalar>, labels: [Int?]? = nil, alpha: Double = 1)
+        -> (maps: [[Scalar]], labels: [Int], logits: [[Scalar]])
+    {
+        let (clouds, n) = (points.shape[0], points.shape[1])
+        precondition(labels == nil || labels!.count == clouds, "one label (or nil) per cloud")
+        let logits = forward(points, training: false)
+        let k = logits.channels
+        // ∂L/∂logits of each cloud's own cross-entropy: softmax − one-hot.
+        let gradient = Tensor<Scalar>(shape: [clouds, k])
+        var used = [Int](), rows = [[Scalar]]()
+        for b in 0 ..< clouds {
+            let row = (0 ..< k).map { logits[b * k + $0] }
+            let label = labels?[b] ?? row.indices.max { row[$0] < row[$1] }!
+            precondition(label >= 0 && label < k, "label \(label) outside the model's \(k) classes")
+            let top = row.max()!
+            let e = row.map { Scalar.exp($0 - top) }
+            let total = e.reduce(0, +)
+            for c in 0 ..< k { gradient[b * k + c] = e[c] / total - (c == label ? 1 : 0) }
+            used.append(label)
+            rows.append(row)
+        }
+        computeParameterGradients(false)
+        let g = backward(gradient)
+        computeParameterGradients(true)
+        var maps = [[Scalar]]()
+        for b in 0 ..< clouds {
+            let base = b * n * 3
+            let centre = (0 ..< 3).map { axis in lowerMedian((0 ..< n).map { points[base + $0 * 3 + axis] }) }
+            maps.append((0 ..< n).map { i in
+                var dot: Scalar = 0, r2: Scalar = 0
+                for axis in 0 ..< 3 {
+                    let d = points[base + i * 3 + axis] - centre[axis]
+                    dot += g[base + i * 3 + axis] * d
+                    r2 += d * d
+                }
+                let radius = Double(r2).squareRoot()
+                return -Scalar(alpha == 1 ? radius : pow(radius, alpha)) * dot
+            })
+        }
+        return (maps, used, rows)
+    }
+}
+
+/// The lower of the two middle values for an even count, as PyTorch's `median` (the reference
+/// implementation's centre).
+func lowerMedian<T: Comparable>(_ values: [T]) -> T {
+    values.sorted()[(values.count - 1) / 2]
+}
+
+extension Model {
+    /// Saliency maps of clouds prepared for this model (see `prepare`): clouds of equal size are
+    /// batched (`batchSize` at most); results in input order. `labels`: the class to explain per cloud
+    /// (nil: the predicted one).
+    public func saliency(_ clouds: [PointCloud], labels: [Int?]? = nil, alpha: Double = 1, batchSize: Int = 16) -> [SaliencyMap] {
+        var results = [SaliencyMap?](repeating: nil, count: clouds.count)
+        let bySize = Dictionary(grouping: clouds.indices, by: { clouds[$0].count })
+        for (_, indices) in bySize.sorted(by: { $0.key < $1.key }) {
+            for start in stride(from: 0, to: indices.count, by: batchSize) {
+                let chunk = Array(indices[start ..< min(start + batchSize, indices.count)])
+                let out = network.saliencyMaps(pointsTensor(chunk.map { clouds[$0] }), labels: labels.map { l in chunk.map { l[$0] } },
+                                               alpha: alpha)
+                for (row, index) in chunk.enumerated() {
+                    results[index] = SaliencyMap(values: out.maps[row], label: out.labels[row], prediction: Prediction(logits: out.logits[row]))
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+}
