@@ -34,13 +34,14 @@ let package = Package(
         .target(name: "Diagnostics", dependencies: ["Networks", "Engine", "PointClouds"]),
         .executableTarget(
             name: "pcdiag",
-            dependencies: ["Support", "PointClouds", "Engine", "Networks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "Support", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "TestSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "TestSupport"]),
-        .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "Engine", "Networks", "TestSupport"]),
+        .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "Engine", "Networks", "Diagnostics", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

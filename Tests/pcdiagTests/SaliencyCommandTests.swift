@@ -1,0 +1,66 @@
+import Diagnostics
+import Foundation
+import Networks
+import PointClouds
+import Testing
+import TestSupport
+
+/// `pcdiag saliency`: the map it writes is the library's for the prepared cloud, with the field and
+/// colours viewers use; outputs are never overwritten unless asked; bad arguments are one-line errors.
+@Suite struct SaliencyCommandTests {
+    static let dir = TestPaths.scratch("saliency-command")
+    static let model = ModelCommandTests.modelPath
+
+    @Test func writesTheLibrarysMapWithFieldAndColours() throws {
+        let sample = TestPaths.sample("chair_scan.pcd"), out = Self.dir.appendingPathComponent("chair.ply").path
+        try? FileManager.default.removeItem(atPath: out)
+        let run = try CLI.run(["saliency", "--model", Self.model, "--format", "json", "-o", out, sample])
+        #expect(run.status == 0, "\(run.stderr)")
+        let row = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let written = try PointCloud(contentsOf: out)
+        let loaded = try Model.load(Self.model)
+        let prepared = try loaded.prepare(PointCloud(contentsOf: sample), path: sample)
+        let map = loaded.saliency([prepared])[0]
+        #expect(written.positions == prepared.positions)
+        let field = try #require(written.field(named: "scalar_saliency"))
+        #expect(zip(field.values, map.values).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
+        #expect(abs((row["skewness"] as? Double ?? .nan) - map.skewness) < 1e-6)
+        #expect(row["explained"] as? String == row["class"] as? String)
+        let colors = try #require(written.colors)
+        #expect(Set(colors).count > 10, "a colour ramp, not one colour")
+        // The most salient point is drawn brighter than the least salient one.
+        let hi = map.values.indices.max { map.values[$0] < map.values[$1] }!, lo = map.values.indices.min { map.values[$0] < map.values[$1] }!
+        func luma(_ c: PointCloud.Color) -> Int { 299 * Int(c.r) + 587 * Int(c.g) + 114 * Int(c.b) }
+        #expect(luma(colors[hi]) > luma(colors[lo]))
+
+        let again = try CLI.run(["saliency", "--model", Self.model, "-o", out, sample])
+        #expect(again.status == 6 && again.stderrLines.count == 1 && again.stderr.contains(out))
+        #expect(try PointCloud(contentsOf: out) == written, "left as it was")
+        #expect(try CLI.run(["saliency", "--model", Self.model, "-o", out, "--force", sample]).status == 0)
+    }
+
+    @Test func severalInputsGoToAFolder() throws {
+        let folder = Self.dir.appendingPathComponent("maps")
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let run = try CLI.run(["saliency", "--model", Self.model, "-o", folder.path, "--format", "jsonl",
+                               TestPaths.sample("chair_cad.pcd"), TestPaths.sample("lamp_cad.ply")])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").count == 2)
+        for name in ["chair_cad.saliency.ply", "lamp_cad.saliency.ply"] {
+            #expect(try PointCloud(contentsOf: folder.appendingPathComponent(name).path).field(named: "scalar_saliency") != nil)
+        }
+        let toFile = try CLI.run(["saliency", "--model", Self.model, "-o", Self.dir.appendingPathComponent("one.ply").path,
+                                  TestPaths.sample("chair_cad.pcd"), TestPaths.sample("lamp_cad.ply")])
+        #expect(toFile.status == 2 && toFile.stderrLines.count == 1 && toFile.stdout.isEmpty)
+    }
+
+    @Test func givenLabelIsExplainedAndUnknownOnesRefused() throws {
+        let sample = TestPaths.sample("chair_cad.pcd")
+        let run = try CLI.run(["saliency", "--model", Self.model, "--label", "lamp", "--format", "json", sample])
+        let row = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(row["explained"] as? String == "lamp")
+        let bad = try CLI.run(["saliency", "--model", Self.model, "--label", "spaceship", sample])
+        #expect(bad.status == 2 && bad.stderrLines.count == 1 && bad.stderr.contains("spaceship"))
+    }
+}
