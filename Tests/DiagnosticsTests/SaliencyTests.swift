@@ -101,3 +101,34 @@ import TestSupport
         #expect(colors[50] != colors[0] && colors[50] != colors[98], "the bulk keeps its spread")
     }
 }
+
+/// The per-object indicators against hand computations from their definitions.
+@Suite struct IndicatorTests {
+    static let prediction = Prediction(logits: [2, 0.5, -1])
+
+    @Test func softmaxScores() {
+        let p = [2.0, 0.5, -1].map { Foundation.exp($0) }, z = p.reduce(0, +)
+        let q = p.map { $0 / z }
+        let map = SaliencyMap(values: [1, 2, 3, 4], label: 0, prediction: Self.prediction)
+        let x = Indicators(map: map, points: (0 ..< 4).map { SIMD3<Float>(Float($0), 0, 0) })
+        #expect(abs(x.mspScore - (1 - q[0])) < 1e-6)
+        #expect(abs(x.margin - (q[0] - q[1])) < 1e-6)
+        #expect(abs(x.entropy + q.map { $0 * Foundation.log($0) }.reduce(0, +)) < 1e-6)
+        #expect(abs(x.energy + Foundation.log(z)) < 1e-6)
+    }
+
+    @Test func concentrationOverDistinctPoints() {
+        // Ten distinct points, |s| = 1…10: Gini by the mean-difference definition, top 10 % = the largest.
+        let values = (1 ... 10).map { Float($0) * ($0 % 2 == 0 ? 1 : -1) }
+        let points = (0 ..< 10).map { SIMD3<Float>(Float($0), 1, 2) }
+        let x = Indicators(map: SaliencyMap(values: values, label: 0, prediction: Self.prediction), points: points)
+        let m = (1 ... 10).map(Double.init)
+        let meanDifference = m.flatMap { a in m.map { abs(a - $0) } }.reduce(0, +) / 100
+        #expect(abs(x.gini - meanDifference / (2 * 5.5)) < 1e-12)
+        #expect(abs(x.top10Mass - 10.0 / 55) < 1e-12)
+        // The same cloud with point 9 repeated four times, its gradient on one copy: nothing changes.
+        let repeated = points + Array(repeating: points[9], count: 3)
+        let y = Indicators(map: SaliencyMap(values: values + [0, 0, 0], label: 0, prediction: Self.prediction), points: repeated)
+        #expect(y.gini == x.gini && y.top10Mass == x.top10Mass && abs(y.skewness - x.skewness) < 1e-9)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Networks
+
+/// Per-object indicators of how far to trust a prediction, from one forward and one backward pass.
+/// Names as in pcdiag's machine-readable output. Score-like ones grow with suspicion (`mspScore`,
+/// `energy`, `entropy`); `margin` and the saliency statistics are reported as they are.
+public struct Indicators: Sendable, Equatable {
+    /// Population skewness of the saliency map over distinct points.
+    public var skewness: Double
+    /// Population excess kurtosis of the same values.
+    public var kurtosis: Double
+    /// Gini coefficient of |s| over distinct points: 0 when every point matters equally, near 1 when
+    /// one point carries everything.
+    public var gini: Double
+    /// Share of Σ|s| carried by the 10 % of distinct points with the largest |s|.
+    public var top10Mass: Double
+    /// 1 − max softmax probability.
+    public var mspScore: Double
+    /// −log Σ exp(logits) (Liu et al. 2020): higher for inputs unlike the training data.
+    public var energy: Double
+    /// Entropy of the softmax, in nats.
+    public var entropy: Double
+    /// Top probability minus the second.
+    public var margin: Double
+
+    /// The saliency statistics are taken over distinct points: a cloud resampled up to the network's
+    /// size repeats points, and the max pool sends a repeated point's gradient to one copy, so each
+    /// location's values are summed first (its whole effect), and the copies counted once.
+    public init(map: SaliencyMap, points: [SIMD3<Float>]) {
+        precondition(points.count == map.values.count, "one saliency value per point")
+        var byLocation = [SIMD3<Float>: Double]()
+        for (p, s) in zip(points, map.values) { byLocation[p, default: 0] += Double(s) }
+        let values = Array(byLocation.values)
+        let moments = Moments(values.map { Float($0) })
+        skewness = moments.skewness
+        kurtosis = moments.excessKurtosis
+        let magnitudes = values.map(abs).sorted()
+        let total = magnitudes.reduce(0, +), n = Double(magnitudes.count)
+        if total > 0 {
+            // Gini = Σ (2i − n − 1) xᵢ / (n Σ x) with x sorted ascending, i from 1.
+            gini = magnitudes.enumerated().reduce(0) { $0 + (2 * Double($1.offset + 1) - n - 1) * $1.element } / (n * total)
+            let top = max(1, Int((0.1 * n).rounded(.up)))
+            top10Mass = magnitudes.suffix(top).reduce(0, +) / total
+        } else {
+            gini = 0
+            top10Mass = 0
+        }
+        let probabilities = map.prediction.probabilities.map(Double.init).sorted(by: >)
+        mspScore = 1 - probabilities[0]
+        margin = probabilities[0] - (probabilities.count > 1 ? probabilities[1] : 0)
+        entropy = -probabilities.reduce(0) { $0 + ($1 > 0 ? $1 * log($1) : 0) }
+        let logits = map.prediction.logits.map(Double.init), top = logits.max() ?? 0
+        energy = -(top + log(logits.reduce(0) { $0 + exp($1 - top) }))
+    }
+}
