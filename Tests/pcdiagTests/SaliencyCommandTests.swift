@@ -64,3 +64,55 @@ import TestSupport
         #expect(bad.status == 2 && bad.stderrLines.count == 1 && bad.stderr.contains("spaceship"))
     }
 }
+
+/// `--render`: three views as SVG (one circle per point and view) and as PNG, the PNG checked by an
+/// independent reader (Python's zlib and CRC) when python3 is there.
+@Suite struct SaliencyRenderTests {
+    @Test func svgHasThreeViewsOfEveryPoint() throws {
+        let svg = SaliencyCommandTests.dir.appendingPathComponent("chair.svg").path
+        try? FileManager.default.removeItem(atPath: svg)
+        let run = try CLI.run(["saliency", "--model", SaliencyCommandTests.model, "--render", svg, TestPaths.sample("chair_cad.pcd")])
+        #expect(run.status == 0, "\(run.stderr)")
+        let text = try String(contentsOfFile: svg, encoding: .utf8)
+        #expect(text.hasPrefix("<svg") && text.hasSuffix("</svg>\n"))
+        #expect(text.components(separatedBy: "<circle").count - 1 == 3 * 256, "the small model sees 256 points")
+        for view in ["top", "front", "side"] { #expect(text.contains("<g id=\"\(view)\">")) }
+        #expect(try CLI.run(["saliency", "--model", SaliencyCommandTests.model, "--render", svg, TestPaths.sample("chair_cad.pcd")]).status == 6)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "needs python3 to read the PNG independently"))
+    func pngIsValid() throws {
+        let png = SaliencyCommandTests.dir.appendingPathComponent("chair.png").path
+        try? FileManager.default.removeItem(atPath: png)
+        let run = try CLI.run(["saliency", "--model", SaliencyCommandTests.model, "--render", png, TestPaths.sample("chair_cad.pcd")])
+        #expect(run.status == 0, "\(run.stderr)")
+        let script = """
+            import struct, sys, zlib
+            data = open(sys.argv[1], 'rb').read()
+            assert data[:8] == b'\\x89PNG\\r\\n\\x1a\\n'
+            pos, idat = 8, b''
+            while pos < len(data):
+                n, kind = struct.unpack('>I4s', data[pos:pos + 8])
+                body = data[pos + 8:pos + 8 + n]
+                assert zlib.crc32(kind + body) == struct.unpack('>I', data[pos + 8 + n:pos + 12 + n])[0], kind
+                if kind == b'IHDR': w, h = struct.unpack('>II', body[:8])
+                if kind == b'IDAT': idat += body
+                pos += 12 + n
+            raw = zlib.decompress(idat)
+            assert len(raw) == h * (1 + 3 * w)
+            coloured = sum(1 for y in range(h) for x in range(w) if raw[y * (1 + 3 * w) + 1 + 3 * x: y * (1 + 3 * w) + 4 + 3 * x] != b'\\xff\\xff\\xff')
+            print(w, h, coloured)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script, png]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        let words = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(process.terminationStatus == 0)
+        #expect(words.count == 3 && words[0] == 900 && words[1] == 336)
+        #expect(words.count == 3 && words[2] > 1000, "points were drawn")
+    }
+}

@@ -20,7 +20,8 @@ struct SaliencyCommand: ParsableCommand {
             are written with a float field 'scalar_saliency' (CloudCompare and pcl_viewer colour by it) \
             and RGB from the cubehelix colormap (dark = low, bright = high; clipped at the 2nd and 98th \
             percentiles). -o is a .ply/.pcd file for one input, an existing folder for several \
-            (NAME.saliency.ply in it).
+            (NAME.saliency.ply in it). --render draws the map as three orthographic views (from above, \
+            the front and the side), as .svg or .png, for one input.
             """)
 
     @Argument(help: "Point cloud files (.pcd, .ply), folders, globs or @list files.")
@@ -28,6 +29,9 @@ struct SaliencyCommand: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "Output cloud (one input) or folder (several).")
     var output: String?
+
+    @Option(help: "Also draw the map as three orthographic views: a .svg or .png file (one input).")
+    var render: String?
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -52,6 +56,9 @@ struct SaliencyCommand: ParsableCommand {
     func validate() throws {
         guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be a finite number ≥ 0") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        if let render, !["svg", "png"].contains((render as NSString).pathExtension.lowercased()) {
+            throw ValidationError("--render \(render): the drawing is written as .svg or .png")
+        }
     }
 
     func run() throws {
@@ -67,6 +74,12 @@ struct SaliencyCommand: ParsableCommand {
         }
         let paths = try CloudPaths.expand(inputs)
         let outputs = try outputPaths(for: paths)
+        if let render {
+            guard paths.count == 1 else { throw CommandFailure(status: .usage, message: "--render \(render): draws one input's map, not \(paths.count)") }
+            if !out.force, FileManager.default.fileExists(atPath: render) {
+                throw CommandFailure(status: .output, message: "\(render): exists (use --force to overwrite)")
+            }
+        }
         let printer = RecordPrinter(format: format, columns: [
             .init(key: "path", title: "FILE"), .init(key: "class", title: "CLASS"), .init(key: "probability", title: "PROB"),
             .init(key: "explained", title: "EXPLAINED"), .init(key: "skewness", title: "SKEWNESS"),
@@ -110,6 +123,18 @@ struct SaliencyCommand: ParsableCommand {
                         console.error(failure.message)
                         outcome.failed(failure.status)
                         continue
+                    }
+                }
+                if let render {
+                    let title = "\((paths[item.index] as NSString).lastPathComponent): \(classes[map.prediction.label]) "
+                        + String(format: "%.3f, saliency of %@ (skewness %.2f)", map.prediction.probabilities[map.prediction.label], classes[map.label], map.skewness)
+                    let drawing = ViewRender(points: item.cloud.positions, values: map.values, title: title)
+                    let bytes = render.lowercased().hasSuffix(".svg") ? Array(drawing.svg().utf8) : drawing.png()
+                    do {
+                        try Data(bytes).write(to: URL(fileURLWithPath: render), options: .atomic)
+                        r["render"] = .string(render)
+                    } catch {
+                        throw CommandFailure(status: .output, message: "\(render): cannot write (\(error.localizedDescription))")
                     }
                 }
                 printer.emit(r)
