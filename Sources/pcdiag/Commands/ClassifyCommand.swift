@@ -53,14 +53,8 @@ struct ClassifyCommand: ParsableCommand {
             let chunk = Array(paths[start ..< min(start + batchSize, paths.count)])
             var ready = [(path: String, cloud: PointCloud, points: Int)]()
             for path in chunk {
-                do {
-                    let cloud = try PointCloud(contentsOf: path)
-                    let prepared = noPreprocess ? try Self.checkedRaw(cloud, path: path) : try model.prepare(cloud, path: path)
-                    ready.append((path, prepared, cloud.finiteCount))
-                } catch {
-                    progress?.finish()
-                    console.error(error.description)
-                    outcome.failed(ExitStatus.status(for: error))
+                if let (cloud, finite) = Self.read(path, for: model, raw: noPreprocess, console: console, progress: progress, outcome: outcome) {
+                    ready.append((path, cloud, finite))
                 }
             }
             for (item, prediction) in zip(ready, model.predict(ready.map(\.cloud), batchSize: batchSize)) {
@@ -82,6 +76,21 @@ struct ClassifyCommand: ParsableCommand {
         progress?.finish()
         printer.finish()
         try outcome.conclude()
+    }
+
+    /// Reads one input and prepares it for `model` (or, `raw`, checks it can go in as stored), with its
+    /// count of finite points; a failure is reported in one line and counted, and gives nil.
+    static func read(_ path: String, for model: Model, raw: Bool, console: Console, progress: ProgressBar?,
+                     outcome: BatchOutcome) -> (cloud: PointCloud, finite: Int)? {
+        do {
+            let cloud = try PointCloud(contentsOf: path)
+            return (raw ? try checkedRaw(cloud, path: path) : try model.prepare(cloud, path: path), cloud.finiteCount)
+        } catch {
+            progress?.finish()
+            console.error(error.description)
+            outcome.failed(ExitStatus.status(for: error))
+            return nil
+        }
     }
 
     /// Without preprocessing the points go in as they are; non-finite ones would poison the max pool.

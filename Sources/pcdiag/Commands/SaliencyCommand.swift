@@ -91,13 +91,8 @@ struct SaliencyCommand: ParsableCommand {
             let chunk = Array(paths.indices[start ..< min(start + batchSize, paths.count)])
             var ready = [(index: Int, cloud: PointCloud)]()
             for i in chunk {
-                do {
-                    let cloud = try PointCloud(contentsOf: paths[i])
-                    ready.append((i, noPreprocess ? try ClassifyCommand.checkedRaw(cloud, path: paths[i]) : try model.prepare(cloud, path: paths[i])))
-                } catch {
-                    progress?.finish()
-                    console.error(error.description)
-                    outcome.failed(ExitStatus.status(for: error))
+                if let (cloud, _) = ClassifyCommand.read(paths[i], for: model, raw: noPreprocess, console: console, progress: progress, outcome: outcome) {
+                    ready.append((i, cloud))
                 }
             }
             let maps = model.saliency(ready.map(\.cloud), labels: explained.map { l in ready.map { _ in l } }, alpha: alpha, batchSize: batchSize)
