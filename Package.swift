@@ -6,7 +6,7 @@ let package = Package(
     name: "pcdiag",
     products: [
         .executable(name: "pcdiag", targets: ["pcdiag"]),
-        .library(name: "PCDiagKit", targets: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics"]),
+        .library(name: "PCDiagKit", targets: ["Support", "PointClouds", "Engine", "Networks", "Statistics", "Diagnostics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,7 +31,9 @@ let package = Package(
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "Engine", dependencies: ["CDNNL", "Support"]),
         .target(name: "Networks", dependencies: ["Engine", "PointClouds", "Support"]),
-        .target(name: "Diagnostics", dependencies: ["Networks", "Engine", "PointClouds"]),
+        // Rank metrics, two-sample tests and logistic regression for the diagnostics; dependency-free.
+        .target(name: "Statistics"),
+        .target(name: "Diagnostics", dependencies: ["Networks", "Engine", "PointClouds", "Statistics"]),
         .executableTarget(
             name: "pcdiag",
             dependencies: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics",
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "Support", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "TestSupport"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Support"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "TestSupport"]),
         .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "Engine", "Networks", "Diagnostics", "TestSupport"]),
     ],
