@@ -17,7 +17,7 @@ struct Pcdiag: ParsableCommand {
             written.
             """,
         version: version,
-        subcommands: [InfoCommand.self, ConvertCommand.self, PreprocessCommand.self, ClassifyCommand.self, SaliencyCommand.self, EvaluateCommand.self, TrainCommand.self, BenchCommand.self])
+        subcommands: [InfoCommand.self, ConvertCommand.self, PreprocessCommand.self, CorruptCommand.self, ClassifyCommand.self, SaliencyCommand.self, EvaluateCommand.self, TrainCommand.self, BenchCommand.self])
 }
 
 /// Options every subcommand takes.
