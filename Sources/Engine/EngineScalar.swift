@@ -3,13 +3,16 @@ import Foundation
 
 /// The scalar types the engine computes in: `Float` for real work (GEMM through oneDNN) and `Double`
 /// for gradient checks, where finite differences need the precision.
-public protocol EngineScalar: BinaryFloatingPoint, SIMDScalar, Sendable {
+public protocol EngineScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable {
     /// Row-major C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, op = transpose when asked.
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
                      beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
+    /// A small whole number stored as a scalar (a neighbour or point index), as an Int. Concrete per
+    /// type: the generic `Int(_:)` is an out-of-line call per element in a hot loop.
+    var index: Int { get }
 }
 
 extension Float: EngineScalar {
@@ -28,6 +31,7 @@ extension Float: EngineScalar {
 
     @inlinable public static func exp(_ x: Float) -> Float { Foundation.expf(x) }
     @inlinable public static func log(_ x: Float) -> Float { Foundation.logf(x) }
+    @inlinable public var index: Int { Int(self) }
 }
 
 extension Double: EngineScalar {
@@ -48,4 +52,5 @@ extension Double: EngineScalar {
 
     @inlinable public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
     @inlinable public static func log(_ x: Double) -> Double { Foundation.log(x) }
+    @inlinable public var index: Int { Int(self) }
 }

@@ -323,7 +323,7 @@ public final class EdgeConv<T: EngineScalar>: Module, ParameterGradientsOptional
                     let first = cloud * n
                     for i in first ..< first + n {
                         for ch in 0 ..< o {
-                            let m = Int(wp[i * o + ch])
+                            let m = wp[i * o + ch].index
                             let j = first + Int(nbp[i * k + m])
                             dap[j * o + ch] += s[ch] * dhp[i * o + ch]
                         }

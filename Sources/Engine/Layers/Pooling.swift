@@ -118,7 +118,7 @@ public final class MaxMeanPool<T: EngineScalar>: Module {
             for cloud in clouds {
                 let dMax = dp + cloud * 2 * c, dMean = dMax + c, base = gp + cloud * n * c
                 for p in 0 ..< n { for ch in 0 ..< c { base[p * c + ch] = dMean[ch] * scale } }
-                for ch in 0 ..< c { base[Int(wp[cloud * c + ch]) * c + ch] += dMax[ch] }
+                for ch in 0 ..< c { base[wp[cloud * c + ch].index * c + ch] += dMax[ch] }
             }
         }
         return inputGrad
