@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["Engine", "PointClouds", "Support"]),
         // Rank metrics, two-sample tests and logistic regression for the diagnostics; dependency-free.
         .target(name: "Statistics"),
-        .target(name: "Diagnostics", dependencies: ["Networks", "Engine", "PointClouds", "Statistics"]),
+        .target(name: "Diagnostics", dependencies: ["Networks", "Engine", "PointClouds", "Statistics", "CPCL", "Support"]),
         .executableTarget(
             name: "pcdiag",
             dependencies: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics",

@@ -1,9 +1,9 @@
 import Foundation
 import Networks
 
-/// Per-object indicators of how far to trust a prediction, from one forward and one backward pass.
-/// Names as in pcdiag's machine-readable output. Score-like ones grow with suspicion (`mspScore`,
-/// `energy`, `entropy`); `margin` and the saliency statistics are reported as they are.
+/// Per-object indicators of how far to trust a prediction: the saliency and softmax ones from one
+/// forward and one backward pass, the feature distance from the same forward pass, the stability ones
+/// from extra passes (`Stability`). Which direction is suspicious: `Indicator.suspiciousWhenHigh`.
 public struct Indicators: Sendable, Equatable {
     /// Population skewness of the saliency map over distinct points.
     public var skewness: Double
@@ -22,6 +22,14 @@ public struct Indicators: Sendable, Equatable {
     public var entropy: Double
     /// Top probability minus the second.
     public var margin: Double
+    /// Mahalanobis distance of the pooled feature to the nearest training class (`FeatureStatistics`);
+    /// nil when the model carries no feature statistics.
+    public var mahalanobis: Double?
+    /// Fraction of seeded trials, each dropping a random 10 % of the points, whose class differs.
+    public var flipRate: Double?
+    /// Rounds of dropping the most salient points (saliency recomputed each round) until the class
+    /// changes; rounds + 1 when it never did.
+    public var dropRounds: Double?
 
     /// The saliency statistics are taken over distinct points: a cloud resampled up to the network's
     /// size repeats points, and the max pool sends a repeated point's gradient to one copy, so each
@@ -51,5 +59,44 @@ public struct Indicators: Sendable, Equatable {
         entropy = -probabilities.reduce(0) { $0 + ($1 > 0 ? $1 * log($1) : 0) }
         let logits = map.prediction.logits.map(Double.init), top = logits.max() ?? 0
         energy = -(top + log(logits.reduce(0) { $0 + exp($1 - top) }))
+    }
+}
+
+/// The indicators by machine-readable name, with the direction that raises suspicion — fixed by what
+/// each one means, not fitted, so single-indicator figures are not flattered by the data they are
+/// measured on.
+public enum Indicator: String, CaseIterable, Sendable, Codable {
+    case skewness, kurtosis, gini
+    case top10Mass = "top10_mass"
+    case mspScore = "msp_score"
+    case energy, entropy, margin, mahalanobis
+    case flipRate = "flip_rate"
+    case dropRounds = "drop_rounds"
+
+    public var key: String { rawValue }
+
+    /// High saliency skew / kurtosis / concentration: the prediction hangs on a few points (DESIGN §3).
+    /// A large margin or many rounds before a flip mean a firm answer.
+    public var suspiciousWhenHigh: Bool { self != .margin && self != .dropRounds }
+
+    public func value(in indicators: Indicators) -> Double? {
+        switch self {
+        case .skewness: indicators.skewness
+        case .kurtosis: indicators.kurtosis
+        case .gini: indicators.gini
+        case .top10Mass: indicators.top10Mass
+        case .mspScore: indicators.mspScore
+        case .energy: indicators.energy
+        case .entropy: indicators.entropy
+        case .margin: indicators.margin
+        case .mahalanobis: indicators.mahalanobis
+        case .flipRate: indicators.flipRate
+        case .dropRounds: indicators.dropRounds
+        }
+    }
+
+    /// The value turned so that higher is more suspicious.
+    public func suspicion(in indicators: Indicators) -> Double? {
+        value(in: indicators).map { suspiciousWhenHigh ? $0 : -$0 }
     }
 }

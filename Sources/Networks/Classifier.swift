@@ -24,12 +24,17 @@ public struct Prediction: Sendable, Equatable {
 
 /// Packs clouds of equal size into a [clouds, points, 3] tensor.
 public func pointsTensor(_ clouds: [PointCloud]) -> Tensor<Float> {
+    pointsTensor(clouds.map(\.positions))
+}
+
+/// Packs point lists of equal size into a [clouds, points, 3] tensor.
+public func pointsTensor(_ clouds: [[SIMD3<Float>]]) -> Tensor<Float> {
     let n = clouds.first?.count ?? 0
     precondition(clouds.allSatisfy { $0.count == n }, "a batch needs clouds of one size")
     let t = Tensor<Float>(shape: [clouds.count, n, 3])
     var i = 0
     for cloud in clouds {
-        for p in cloud.positions {
+        for p in cloud {
             t[i] = p.x; t[i + 1] = p.y; t[i + 2] = p.z
             i += 3
         }

@@ -36,6 +36,7 @@ public final class DGCNN<T: EngineScalar>: Network {
     }
 
     public var modules: [any Module<T>] { edges + [conv5, bn5, linear1, bn6, linear2, bn7, linear3] }
+    public private(set) var globalFeature = Tensor<T>(shape: [0])
 
     /// Fixes the dropout masks (gradient checks).
     public func freezeDropout() {
@@ -54,6 +55,7 @@ public final class DGCNN<T: EngineScalar>: Network {
         }
         concatenateChannels(features, into: joined)
         h = head.forward(joined, training: training)
+        globalFeature = h
         h = dropout1.forward(act6.forward(bn6.forward(linear1.forward(h, training: training), training: training), training: training), training: training)
         h = dropout2.forward(act7.forward(bn7.forward(linear2.forward(h, training: training), training: training), training: training), training: training)
         return linear3.forward(h, training: training)

@@ -11,16 +11,13 @@ public struct ModelMetadata: Sendable, Equatable, Codable {
     public var classes: [String]
     public var preprocessing: Preprocessing
     public var training: TrainingRecord?
-    /// Calibrated diagnostic thresholds and reference statistics (filled by `pcdiag calibrate`).
-    public var diagnostics: [String: Double]?
 
     public init(architecture: Architecture, classes: [String], preprocessing: Preprocessing = .standard(),
-                training: TrainingRecord? = nil, diagnostics: [String: Double]? = nil) {
+                training: TrainingRecord? = nil) {
         self.architecture = architecture
         self.classes = classes
         self.preprocessing = preprocessing
         self.training = training
-        self.diagnostics = diagnostics
     }
 }
 
@@ -71,6 +68,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
 public struct Model {
     public var metadata: ModelMetadata
     public let network: any Network<Float>
+    /// What other modules keep in the file (the diagnostics' calibration): tensors named
+    /// `attachment.*` and metadata under `attachment.*` keys, carried unchanged through load and save.
+    public var attachments = Attachments()
 
     public init(metadata: ModelMetadata, network: any Network<Float>) {
         self.metadata = metadata
@@ -94,7 +94,9 @@ public struct Model {
         }
         let network = makeNetwork(metadata.architecture)
         try StateDict.load(file, into: network, path: path)
-        return Model(metadata: metadata, network: network)
+        var model = Model(metadata: metadata, network: network)
+        model.attachments = try Attachments(file, path: path)
+        return model
     }
 
     static func metadata(of file: SafeTensors, path: String, architecture: Architecture?, classes: [String]?) throws(ModelError) -> ModelMetadata {
@@ -133,6 +135,7 @@ public struct Model {
         var file = SafeTensors(metadata: plainMetadata)
         if let json = try? JSONEncoder().encode(metadata) { file.metadata["pcdiag"] = String(decoding: json, as: UTF8.self) }
         for p in network.stateTensors { file[p.name] = .init(shape: p.value.shape, floats: p.value.array) }
+        attachments.store(in: &file)
         do { try file.write(to: path) } catch { throw ModelError(error) }
     }
 
@@ -142,6 +145,33 @@ public struct Model {
         if case .pointnet(_, let e, _) = metadata.architecture { m["emb_dims"] = String(e) }
         for step in metadata.preprocessing.steps { if case .sample(let n, _) = step { m["points"] = String(n) } }
         return m
+    }
+}
+
+/// Tensors and metadata strings a model file carries for other modules, under the `attachment.` prefix.
+public struct Attachments: Sendable, Equatable {
+    static let prefix = "attachment."
+    /// By name without the prefix.
+    public var tensors: [String: SafeTensors.Entry] = [:]
+    /// By key without the prefix.
+    public var metadata: [String: String] = [:]
+
+    public init() {}
+
+    init(_ file: SafeTensors, path: String) throws(ModelError) {
+        for name in file.names where name.hasPrefix(Self.prefix) {
+            guard let entry = file[name] else { continue }
+            guard entry.dtype == .F32 else { throw .invalid(path: path, reason: "attached tensor '\(name)' is not float32") }
+            tensors[String(name.dropFirst(Self.prefix.count))] = entry
+        }
+        for (key, value) in file.metadata where key.hasPrefix(Self.prefix) {
+            metadata[String(key.dropFirst(Self.prefix.count))] = value
+        }
+    }
+
+    func store(in file: inout SafeTensors) {
+        for (name, entry) in tensors.sorted(by: { $0.key < $1.key }) { file[Self.prefix + name] = entry }
+        for (key, value) in metadata { file.metadata[Self.prefix + key] = value }
     }
 }
 
@@ -188,7 +218,9 @@ enum StateDict {
             throw .invalid(path: path, reason: "missing tensors for \(network.architecture.name): \(missing.prefix(6).joined(separator: ", "))\(missing.count > 6 ? ", …" : "")")
         }
         let known = Set(expected.map(\.name))
-        let unexpected = stored.keys.filter { !known.contains($0) && !$0.hasPrefix("optimizer.") }.sorted()
+        let unexpected = stored.keys.filter {
+            !known.contains($0) && !$0.hasPrefix("optimizer.") && !$0.hasPrefix(Attachments.prefix)
+        }.sorted()
         if !unexpected.isEmpty {
             throw .invalid(path: path, reason: "unexpected tensors (another architecture?): \(unexpected.prefix(6).joined(separator: ", "))")
         }

@@ -7,6 +7,9 @@ public protocol Network<Scalar>: Module {
     var architecture: Architecture { get }
     /// Every layer, in the order the state dict lists them (for names, loading and saving).
     var modules: [any Module<Scalar>] { get }
+    /// The pooled global feature of the last forward pass, [clouds, E] (the input of the classifier
+    /// head): the embedding feature-space diagnostics use. Valid until the next forward pass.
+    var globalFeature: Tensor<Scalar> { get }
 }
 
 extension Network {
@@ -31,6 +34,14 @@ public enum Architecture: Sendable, Equatable, Codable {
         switch self {
         case .pointnet: "pointnet"
         case .dgcnn: "dgcnn"
+        }
+    }
+
+    /// The fewest points a cloud may have: DGCNN needs more than k.
+    public var minimumPoints: Int {
+        switch self {
+        case .pointnet: 1
+        case .dgcnn(_, let k, _, _): k + 1
         }
     }
 

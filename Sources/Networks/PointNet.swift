@@ -32,7 +32,6 @@ public final class PointNet<T: EngineScalar>: Network {
 
     public var modules: [any Module<T>] { convs + norms + [linear1, bn6, linear2] }
 
-    /// The pooled global feature of the last forward pass ([clouds, E]): the embedding diagnostics use.
     public private(set) var globalFeature = Tensor<T>(shape: [0])
 
     // Networks are reached through `any Network<Float>`: the specialisation makes that path run the

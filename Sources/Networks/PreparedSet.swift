@@ -38,6 +38,14 @@ public struct PreparedSet: Sendable {
         return (prepared, failures)
     }
 
+    /// Cloud `index` as a point cloud.
+    public func cloud(_ index: Int) -> PointCloud {
+        let base = index * pointsPerCloud * 3
+        return PointCloud(positions: (0 ..< pointsPerCloud).map { j in
+            SIMD3(points[base + j * 3], points[base + j * 3 + 1], points[base + j * 3 + 2])
+        })
+    }
+
     /// The clouds at `indices` as a [clouds, points, 3] tensor, written into `into`.
     public func batch(_ indices: ArraySlice<Int>, into tensor: Tensor<Float>) {
         let stride = pointsPerCloud * 3

@@ -55,7 +55,7 @@ public struct KolmogorovSmirnov: Sendable, Equatable {
     /// 1 − Q = (√(2π)/λ) Σ_{j≥1} e^{−(2j−1)²π²/(8λ²)}, four terms. The neglected terms are below 1e-18
     /// of the result, and the result stays in [0, 1] (about [0.12, 1] below 1.18 and (0, 0.13] above),
     /// so no clamping is needed.
-    static func kolmogorovSurvival(_ lambda: Double) -> Double {
+    public static func kolmogorovSurvival(_ lambda: Double) -> Double {
         // Below 0.15, 1 − Q < 1e-22: p is 1 in Double, and λ = 0 would give 0 · ∞ below.
         guard lambda > 0.15 else { return 1 }
         if lambda < 1.18 {

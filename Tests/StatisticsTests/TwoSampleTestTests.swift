@@ -1,5 +1,5 @@
 import Foundation
-@testable import Statistics
+import Statistics
 import Support
 import Testing
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Diagnostics
 import Networks
 import PointClouds
 
@@ -75,7 +76,20 @@ struct InfoCommand: ParsableCommand {
             r["recipe"] = .string(t.recipe)
             if let a = t.validationAccuracy { r["validation_accuracy"] = .double(a) }
         }
-        if let d = m.diagnostics { r["diagnostics"] = .object(Record(fields: d.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) })) }
+        // What calibrate stored: an unreadable calibration is reported, the weights still described.
+        switch Result(catching: { try Diagnostician(model: model) }) {
+        case .success(let d):
+            r["calibrated"] = .bool(d.calibration != nil)
+            if let c = d.calibration?.record {
+                r["calibration"] = .object(Record(fields: [
+                    ("data", .string(c.data)), ("clean", .int(c.clean)), ("shifted", .int(c.shifted)), ("errors", .int(c.errors)),
+                    ("target_recall", .double(c.targetRecall)), ("error_recall", .double(c.errorRecall)),
+                    ("flagged_share", .double(c.flaggedShare)),
+                ]))
+            }
+        case .failure(let error):
+            r["calibrated"] = .string("unreadable: \(error)")
+        }
         return r
     }
 

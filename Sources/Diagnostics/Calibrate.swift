@@ -1,0 +1,85 @@
+import Engine
+import Networks
+import PointClouds
+import Support
+
+/// How `calibrate` draws its data: which clean clouds are diagnosed and how their shifted copies are made.
+public struct CalibrationPlan: Sendable {
+    /// Each diagnosed clean cloud gets one shifted copy, its corruption drawn from these.
+    public var corruptions: [Corruption]
+    /// At most this many clean clouds are diagnosed (a seeded random subset); the feature statistics
+    /// use every cloud, which costs a forward pass each.
+    public var limit: Int
+    /// The share of wrong answers the fragility threshold must flag on the calibration data.
+    public var recall: Double
+    public var seed: UInt64
+    public var options: DiagnosisOptions
+
+    /// The shifts scans show against CAD models — missing parts, sensor noise and density, clutter —
+    /// at a moderate and a strong severity.
+    public static let defaultCorruptions: [Corruption] = [Corruption.Kind]([
+        .occlusion, .dropoutLocal, .addLocal, .jitter, .lidar, .density, .scale, .addGlobal,
+    ]).flatMap { kind in [2, 4].map { Corruption(kind, severity: $0) } }
+
+    public init(corruptions: [Corruption] = Self.defaultCorruptions, limit: Int = 1000, recall: Double = 0.95,
+                seed: UInt64 = 1, options: DiagnosisOptions = .init()) {
+        self.corruptions = corruptions
+        self.limit = limit
+        self.recall = recall
+        self.seed = seed
+        self.options = options
+    }
+}
+
+extension Model {
+    /// The pooled features of every cloud of `set` (inference mode), [clouds][E].
+    public func features(_ set: PreparedSet, batchSize: Int = 32, progress: (Int) -> Void = { _ in }) -> [[Float]] {
+        let tensor = Tensor<Float>(shape: [0])
+        var features = [[Float]]()
+        for start in stride(from: 0, to: set.count, by: batchSize) {
+            let indices = Array(start ..< min(start + batchSize, set.count))
+            set.batch(indices[...], into: tensor)
+            _ = network.forward(tensor, training: false)
+            let pooled = network.globalFeature, width = pooled.count / indices.count
+            for b in indices.indices { features.append((0 ..< width).map { pooled[b * width + $0] }) }
+            progress(indices.count)
+        }
+        return features
+    }
+
+    /// Calibrates on a labelled source set (labels in the model's class order): feature statistics
+    /// from every cloud, then the calibration from diagnoses of `plan.limit` clean clouds and one
+    /// shifted copy of each. Returns the model with both attached. `progress` counts clouds, out of
+    /// `set.count + 2 × min(limit, set.count)`.
+    public func calibrated(on set: PreparedSet, data: String, plan: CalibrationPlan, progress: (Int) -> Void = { _ in }) throws -> Model {
+        let statistics = try FeatureStatistics.fit(features: features(set, progress: progress), labels: set.labels,
+                                                   classes: metadata.classes.count)
+        var generator = SeededGenerator(seed: plan.seed)
+        let chosen = Array(Array(0 ..< set.count).shuffled(using: &generator).prefix(plan.limit))
+        let clean = chosen.map(set.cloud)
+        // A shifted copy: the corruption acts on the prepared (unit-sphere) cloud, as in ModelNet-C,
+        // and the result is prepared again, as a scan would be.
+        var drawn = [String]()
+        let shifted = try zip(chosen, clean).map { i, cloud throws(PointCloudError) in
+            let corruption = plan.corruptions[Int(generator.next() % UInt64(plan.corruptions.count))]
+            drawn.append("\(corruption.kind.rawValue):\(corruption.severity)")
+            return try prepare(corruption.apply(to: cloud, seed: generator.next()), path: set.paths[i])
+        }
+        var diagnoses = [Diagnosis]()
+        for start in stride(from: 0, to: clean.count * 2, by: plan.options.batchSize) {
+            let end = min(start + plan.options.batchSize, clean.count * 2)
+            let batch = (start ..< end).map { $0 < clean.count ? clean[$0] : shifted[$0 - clean.count] }
+            diagnoses += diagnose(batch, statistics: statistics, options: plan.options)
+            progress(batch.count)
+        }
+        let labels = chosen.map { set.labels[$0] }
+        let calibration = try Calibration.fit(clean: Array(diagnoses[..<clean.count]), cleanLabels: labels,
+                                              shifted: Array(diagnoses[clean.count...]), shiftedLabels: labels,
+                                              options: plan.options, recall: plan.recall, data: data,
+                                              corruptions: Array(Set(drawn)).sorted(), seed: plan.seed)
+        var model = self
+        statistics.store(in: &model.attachments)
+        try calibration.store(in: &model.attachments)
+        return model
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Networks
+import Statistics
+
+/// What `pcdiag calibrate` fits on labelled source data and stores in the model file: each indicator's
+/// distribution on clean data (the reference for batch shift tests) with the value beyond which it is
+/// unusual, and the fragility score — a logistic model over the indicators predicting a wrong answer —
+/// with the score threshold that flags the chosen share of the errors on the calibration data.
+public struct Calibration: Sendable, Equatable, Codable {
+    /// How the indicators were computed: diagnoses must use the same to be comparable.
+    public var options: DiagnosisOptions
+    /// Each indicator's values on the clean calibration clouds, by key.
+    public var references: [String: ReferenceDistribution]
+    /// Per indicator key, the value at the suspicious 5 % tail of `references` (the 95th percentile,
+    /// or the 5th for indicators that are suspicious when low).
+    public var thresholds: [String: Double]
+    public var fragility: FragilityModel
+    /// Objects with `fragility` at or above it are flagged.
+    public var fragilityThreshold: Double
+    /// The fragility scores of the clean calibration clouds (a reference like the indicators').
+    public var fragilityReference: ReferenceDistribution
+    public var record: CalibrationRecord
+
+    /// The tail probability each indicator's threshold cuts off on clean data.
+    public static let tail = 0.05
+
+    /// The verdict for one object.
+    public func assess(_ indicators: Indicators) -> Assessment {
+        let fragility = fragility.score(indicators)
+        let contributions = fragility == nil ? [:] : self.fragility.contributions(indicators)
+        let reasons = Indicator.allCases.compactMap { indicator -> Reason? in
+            guard let value = indicator.value(in: indicators), let limit = thresholds[indicator.key] else { return nil }
+            let beyond = indicator.suspiciousWhenHigh ? value > limit : value < limit
+            return beyond ? Reason(indicator: indicator, value: value, threshold: limit) : nil
+        }.sorted { contributions[$0.indicator, default: 0] > contributions[$1.indicator, default: 0] }
+        return Assessment(fragility: fragility, fragile: fragility.map { $0 >= fragilityThreshold }, reasons: reasons)
+    }
+}
+
+/// Where a calibration came from.
+public struct CalibrationRecord: Sendable, Equatable, Codable {
+    public var data: String
+    /// Clean clouds diagnosed, and shifted copies of them.
+    public var clean: Int
+    public var shifted: Int
+    /// Wrong predictions among all of them: what the fragility model learned to flag.
+    public var errors: Int
+    /// The corruptions the shifted copies were drawn from ("kind:severity").
+    public var corruptions: [String]
+    public var seed: UInt64
+    /// The share of errors the fragility threshold was set to flag, and what it flags on the calibration
+    /// data: errors, and all clouds.
+    public var targetRecall: Double
+    public var errorRecall: Double
+    public var flaggedShare: Double
+    /// Error-detection AUROC of the fragility score on the calibration data (in-sample).
+    public var auroc: Double?
+}
+
+/// A calibrated verdict: the fragility score, whether it crosses the threshold, and which indicators
+/// are beyond theirs (the reasons), the ones weighing most in the score first.
+public struct Assessment: Sendable, Equatable {
+    /// Higher = more fragile: the calibrated probability that the prediction is wrong, under the mix of
+    /// clean and shifted data it was fitted on. Nil when an indicator it needs was not computed.
+    public var fragility: Double?
+    public var fragile: Bool?
+    public var reasons: [Reason]
+}
+
+public struct Reason: Sendable, Equatable, CustomStringConvertible {
+    public var indicator: Indicator
+    public var value: Double
+    public var threshold: Double
+
+    public var description: String {
+        "\(indicator.key) \(Self.format(value)) \(indicator.suspiciousWhenHigh ? ">" : "<") \(Self.format(threshold))"
+    }
+
+    static func format(_ x: Double) -> String { String(format: abs(x) >= 100 ? "%.0f" : "%.3g", x) }
+}
+
+/// Logistic regression over the indicators (as suspicion values, heavy-tailed ones on a log scale).
+public struct FragilityModel: Sendable, Equatable, Codable {
+    public var indicators: [Indicator]
+    public var model: LogisticModel
+
+    /// The model's input for one object; nil when one of its indicators is missing.
+    public func features(_ values: Indicators) -> [Double]? {
+        var row = [Double]()
+        for indicator in indicators {
+            guard let v = Self.feature(indicator, values) else { return nil }
+            row.append(v)
+        }
+        return row
+    }
+
+    static func feature(_ indicator: Indicator, _ values: Indicators) -> Double? {
+        guard let v = indicator.value(in: values) else { return nil }
+        switch indicator {
+        case .kurtosis: return log(max(v + 3, 1e-6))  // the raw kurtosis is positive
+        case .mahalanobis: return log(max(v, 1e-6))
+        default: return indicator.suspiciousWhenHigh ? v : -v
+        }
+    }
+
+    public func score(_ values: Indicators) -> Double? {
+        features(values).map { model.probability($0) }
+    }
+
+    /// Each indicator's push on the score's logit (weight × standardised value).
+    func contributions(_ values: Indicators) -> [Indicator: Double] {
+        guard let x = features(values) else { return [:] }
+        var out = [Indicator: Double]()
+        for (j, indicator) in indicators.enumerated() {
+            out[indicator] = model.weights[j] * (x[j] - model.means[j]) / model.scales[j]
+        }
+        return out
+    }
+
+    /// Fits on diagnosed clouds with whether each was answered wrongly; errors and correct answers
+    /// weigh equally in total, so a rare error class still shapes the score.
+    public static func fit(_ indicators: [Indicators], wrong: [Bool], using names: [Indicator]) throws -> FragilityModel {
+        let rows = indicators.map { values in names.map { feature($0, values)! } }
+        let errors = wrong.filter { $0 }.count
+        guard errors > 0, errors < wrong.count else {
+            throw DiagnosticsError.calibration("the calibration data gave \(errors) wrong answers in \(wrong.count): the fragility score needs both right and wrong ones")
+        }
+        let weightWrong = Double(wrong.count) / (2 * Double(errors))
+        let weightRight = Double(wrong.count) / (2 * Double(wrong.count - errors))
+        let model = try LogisticModel.fit(features: rows, labels: wrong, sampleWeights: wrong.map { $0 ? weightWrong : weightRight })
+        return FragilityModel(indicators: names, model: model)
+    }
+}
+
+extension Calibration {
+    /// Fits a calibration from diagnoses of clean labelled clouds and of shifted copies (wrong answers
+    /// come mostly from those). `recall`: the share of wrong answers the fragility threshold flags.
+    /// `data`, `corruptions` and `seed` say where the diagnoses came from, for the record.
+    public static func fit(clean: [Diagnosis], cleanLabels: [Int], shifted: [Diagnosis], shiftedLabels: [Int],
+                           options: DiagnosisOptions, recall: Double, data: String, corruptions: [String] = [],
+                           seed: UInt64 = 0) throws -> Calibration {
+        let all = clean + shifted
+        let wrong = zip(all, cleanLabels + shiftedLabels).map { $0.prediction.label != $1 }
+        let available = Indicator.allCases.filter { i in all.allSatisfy { i.value(in: $0.indicators) != nil } }
+        var references = [String: ReferenceDistribution](), thresholds = [String: Double]()
+        for indicator in available {
+            let values = clean.map { indicator.value(in: $0.indicators)! }
+            references[indicator.key] = ReferenceDistribution(sample: values)
+            let sorted = values.sorted()
+            thresholds[indicator.key] = quantile(sorted, indicator.suspiciousWhenHigh ? 1 - tail : tail)
+        }
+        let fragility = try FragilityModel.fit(all.map(\.indicators), wrong: wrong, using: available)
+        let scores = all.map { fragility.score($0.indicators)! }
+        guard let limit = threshold(forRecall: recall, scores: scores, positives: wrong) else {
+            throw DiagnosticsError.calibration("no threshold reaches a recall of \(recall)")
+        }
+        let flagged = scores.map { $0 >= limit }
+        let errors = wrong.filter { $0 }.count
+        let record = CalibrationRecord(
+            data: data, clean: clean.count, shifted: shifted.count, errors: errors, corruptions: corruptions, seed: seed,
+            targetRecall: recall, errorRecall: Double(zip(flagged, wrong).filter { $0 && $1 }.count) / Double(errors),
+            flaggedShare: Double(flagged.filter { $0 }.count) / Double(flagged.count), auroc: auroc(scores: scores, positives: wrong))
+        return Calibration(options: options, references: references, thresholds: thresholds, fragility: fragility,
+                           fragilityThreshold: limit, fragilityReference: ReferenceDistribution(sample: Array(scores.prefix(clean.count))),
+                           record: record)
+    }
+}
+
+extension Calibration {
+    static let metadataKey = "diagnostics"
+
+    /// Read from a model's attachments; nil when the model was never calibrated.
+    public init?(_ attachments: Attachments) throws {
+        guard let json = attachments.metadata[Self.metadataKey] else { return nil }
+        do {
+            self = try JSONDecoder().decode(Calibration.self, from: Data(json.utf8))
+        } catch {
+            throw DiagnosticsError.calibration("the stored calibration is not valid (recalibrate with pcdiag calibrate)")
+        }
+    }
+
+    /// Fails only when a stored figure is not finite (JSON cannot hold it).
+    public func store(in attachments: inout Attachments) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        attachments.metadata[Self.metadataKey] = String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
