@@ -12,6 +12,8 @@ enum ExitStatus: Int32, Sendable {
     case partial = 5
     /// An output could not be written, or exists and `--force` was not given.
     case output = 6
+    /// `batch --fail-on-flag`: an object was flagged fragile.
+    case flagged = 7
 }
 
 /// An error a command reports as one line and an exit status.

@@ -14,10 +14,12 @@ struct Pcdiag: ParsableCommand {
 
             Results go to stdout, logs and progress to stderr. Exit status: 0 ok, 1 internal error, 2 usage, \
             3 unreadable or invalid input, 4 model problem, 5 some inputs of several failed, 6 output not \
-            written.
+            written, 7 an object was flagged fragile (batch --fail-on-flag).
             """,
         version: version,
-        subcommands: [InfoCommand.self, ConvertCommand.self, PreprocessCommand.self, CorruptCommand.self, ClassifyCommand.self, SaliencyCommand.self, EvaluateCommand.self, TrainCommand.self, BenchCommand.self])
+        subcommands: [InfoCommand.self, ConvertCommand.self, PreprocessCommand.self, CorruptCommand.self, ClassifyCommand.self,
+                      SaliencyCommand.self, CalibrateCommand.self, BatchCommand.self, MergeCommand.self, EvaluateCommand.self,
+                      EvaluateOODCommand.self, TrainCommand.self, BenchCommand.self])
 }
 
 /// Options every subcommand takes.

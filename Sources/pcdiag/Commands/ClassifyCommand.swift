@@ -1,4 +1,5 @@
 import ArgumentParser
+import Diagnostics
 import Foundation
 import Networks
 import PointClouds
@@ -9,8 +10,11 @@ struct ClassifyCommand: ParsableCommand {
         abstract: "Classify point clouds with a trained model.",
         discussion: """
             Each input is prepared as the model was trained (the preprocessing stored in the model file) \
-            unless --no-preprocess is given, then classified in inference mode. With --format json: one \
-            object for a single file (path, class, probability, top, logits), an array for several.
+            unless --no-preprocess is given, then classified in inference mode and diagnosed: the saliency \
+            map's skewness and the other indicators (see pcdiag batch --help), and, when the model is \
+            calibrated (pcdiag calibrate), the fragility score, whether the prediction is fragile and why. \
+            With --format json: one object for a single file (path, points, class, probability, every \
+            indicator, fragility, fragile, reasons, top, logits), an array for several.
             """)
 
     @Argument(help: "Point cloud files (.pcd, .ply), folders, globs or @list files.")
@@ -27,6 +31,9 @@ struct ClassifyCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.")
     var batchSize = 16
 
+    @Flag(name: .customLong("no-diagnostics"), help: "Class and probabilities only: no saliency, indicators or fragility (faster).")
+    var noDiagnostics = false
+
     @Option(help: "Output format: table, json, jsonl or csv.")
     var format: OutputFormat = .table
 
@@ -40,12 +47,18 @@ struct ClassifyCommand: ParsableCommand {
     func run() throws {
         let console = global.console
         let model = try modelOptions.load()
+        var diagnostician = noDiagnostics ? nil : try modelOptions.diagnostician(for: model)
+        diagnostician?.options.batchSize = batchSize
+        if let d = diagnostician, d.calibration == nil {
+            console.warning("the model is not calibrated: no fragility score (pcdiag calibrate)")
+        }
         let paths = try CloudPaths.expand(inputs)
         let classes = model.metadata.classes
-        let printer = RecordPrinter(format: format, columns: [
+        let printer = RecordPrinter(format: format, columns: noDiagnostics ? [
             .init(key: "path", title: "FILE"), .init(key: "class", title: "CLASS"),
             .init(key: "probability", title: "PROB"), .init(key: "top_text", title: "TOP"),
-        ], single: paths.count == 1)
+        ] : DiagnosisRecord.columns, single: paths.count == 1)
+        let structured = format != .table && format != .csv
         let outcome = BatchOutcome(total: paths.count)
         let progress = console.progress(total: paths.count, label: "classify")
         // Files are read and classified a batch at a time, so memory stays flat however many there are.
@@ -57,6 +70,14 @@ struct ClassifyCommand: ParsableCommand {
                     ready.append((path, cloud, finite))
                 }
             }
+            if let diagnostician {
+                for (item, result) in zip(ready, diagnostician.examine(ready.map(\.cloud))) {
+                    printer.emit(DiagnosisRecord.make(path: item.path, points: item.points, diagnosis: result.diagnosis, assessment: result.assessment,
+                                                      classes: classes, top: structured ? top : nil, logits: structured))
+                }
+                progress?.advance(by: chunk.count)
+                continue
+            }
             for (item, prediction) in zip(ready, model.predict(ready.map(\.cloud), batchSize: batchSize)) {
                 var r = Record()
                 r["path"] = .string(item.path)
@@ -65,10 +86,10 @@ struct ClassifyCommand: ParsableCommand {
                 r["probability"] = .float(prediction.probabilities[prediction.label])
                 let best = prediction.top(min(top, classes.count))
                 r["top"] = .array(best.map { i in .object(Record(fields: [("class", .string(classes[i])), ("probability", .float(prediction.probabilities[i]))])) })
-                if format == .table || format == .csv {
+                if !structured {
                     r["top_text"] = .string(best.map { String(format: "%@ %.3f", classes[$0], prediction.probabilities[$0]) }.joined(separator: ", "))
                 }
-                if format != .table && format != .csv { r["logits"] = .array(prediction.logits.map(Value.float)) }
+                if structured { r["logits"] = .array(prediction.logits.map(Value.float)) }
                 printer.emit(r)
             }
             progress?.advance(by: chunk.count)
@@ -78,19 +99,30 @@ struct ClassifyCommand: ParsableCommand {
         try outcome.conclude()
     }
 
-    /// Reads one input and prepares it for `model` (or, `raw`, checks it can go in as stored), with its
-    /// count of finite points; a failure is reported in one line and counted, and gives nil.
+    /// Reads one input and prepares it for `model` (see `prepareInput`); a failure is reported in one
+    /// line and counted, and gives nil.
     static func read(_ path: String, for model: Model, raw: Bool, console: Console, progress: ProgressBar?,
                      outcome: BatchOutcome) -> (cloud: PointCloud, finite: Int)? {
         do {
-            let cloud = try PointCloud(contentsOf: path)
-            return (raw ? try checkedRaw(cloud, path: path) : try model.prepare(cloud, path: path), cloud.finiteCount)
+            return try prepareInput(path, for: model.metadata, raw: raw)
         } catch {
             progress?.finish()
             console.error(error.description)
             outcome.failed(ExitStatus.status(for: error))
             return nil
         }
+    }
+
+    /// One input prepared for a model (or, `raw`, checked to go in as stored), with its count of
+    /// finite points.
+    static func prepareInput(_ path: String, for metadata: ModelMetadata, raw: Bool) throws(PointCloudError) -> (cloud: PointCloud, finite: Int) {
+        let cloud = try PointCloud(contentsOf: path)
+        let prepared = raw ? try checkedRaw(cloud, path: path) : try metadata.preprocessing.apply(to: cloud, path: path).cloud
+        let needed = metadata.architecture.minimumPoints
+        guard prepared.count >= needed else {
+            throw .invalid(path: path, reason: "\(prepared.count) points; \(metadata.architecture.name) needs at least \(needed)")
+        }
+        return (prepared, cloud.finiteCount)
     }
 
     /// Without preprocessing the points go in as they are; non-finite ones would poison the max pool.

@@ -28,18 +28,7 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let console = global.console
         let model = try modelOptions.load()
-        let set = try LabelledSet(at: data)
-        let known = Dictionary(uniqueKeysWithValues: model.metadata.classes.enumerated().map { ($1, $0) })
-        let unknown = set.classes.filter { known[$0] == nil }
-        guard unknown.isEmpty else {
-            throw CommandFailure(status: .badInput, message: "\(data): classes the model does not know: \(unknown.joined(separator: ", "))")
-        }
-        var (prepared, failures) = try PreparedSet.load(set, preprocessing: model.metadata.preprocessing)
-        for f in failures { console.warning("skipped \(f)") }
-        guard prepared.count > 0 else { throw CommandFailure(status: .badInput, message: "\(data): no usable clouds") }
-        // Labels in the model's class order.
-        prepared.labels = prepared.labels.map { known[set.classes[$0]]! }
-        prepared.classes = model.metadata.classes
+        let (prepared, skipped) = try LabelledData.load(data, for: model, console: console)
         let bar = console.progress(total: prepared.count, label: "evaluate")
         let result = model.evaluate(prepared, batchSize: batchSize) { bar?.advance(by: $0) }
         bar?.finish()
@@ -49,7 +38,7 @@ struct EvaluateCommand: ParsableCommand {
             r["model"] = .string(try modelOptions.resolvedPath())
             r["data"] = .string(data)
             r["clouds"] = .int(result.total)
-            r["skipped"] = .int(failures.count)
+            r["skipped"] = .int(skipped)
             r["overall_accuracy"] = .double(result.overallAccuracy)
             r["mean_class_accuracy"] = .double(result.meanClassAccuracy)
             r["per_class"] = .object(Record(fields: perClass.map { ($0.0, .double($0.1!)) }))

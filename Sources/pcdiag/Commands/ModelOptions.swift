@@ -1,4 +1,5 @@
 import ArgumentParser
+import Diagnostics
 import Foundation
 import Networks
 
@@ -48,5 +49,14 @@ struct ModelOptions: ParsableArguments {
             throw CommandFailure(status: .usage, message: "--arch needs --classes (the class names, in output order)")
         }
         return try Model.load(try resolvedPath(), architecture: architecture, classes: names)
+    }
+
+    /// The model with what its file stores for diagnostics; unusable stored diagnostics are a model error.
+    func diagnostician(for model: Model) throws -> Diagnostician {
+        do {
+            return try Diagnostician(model: model)
+        } catch {
+            throw CommandFailure(status: .model, message: "\(try resolvedPath()): \(error)")
+        }
     }
 }

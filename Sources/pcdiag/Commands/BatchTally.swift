@@ -1,0 +1,194 @@
+import Diagnostics
+import Foundation
+import Statistics
+import Support
+
+/// What `batch` and `merge` learn from the rows, in memory that does not grow with their number:
+/// counts, a class histogram, and bounded seeded samples of the timings and of every indicator
+/// (for the percentiles, the shift test and the error-detection figures).
+struct BatchTally {
+    private(set) var objects = 0
+    var failed = 0
+    private(set) var flagged = 0
+    private(set) var classCounts = [String: Int]()
+    private var times = Reservoir<Double>(capacity: 20_000, seed: 1)
+    /// Rows kept for the shift test and, with labels, the error-detection AUROCs and reliability.
+    private var sample = Reservoir<SampledRow>(capacity: 20_000, seed: 2)
+    /// With labels: true class → predicted class → count.
+    private(set) var confusion = [String: [String: Int]]()
+    private(set) var labelled = 0
+    private(set) var correct = 0
+
+    mutating func add(_ row: BatchRow) {
+        objects += 1
+        if row.fragile == true { flagged += 1 }
+        classCounts[row.predicted, default: 0] += 1
+        times.add(row.milliseconds)
+        sample.add(SampledRow(row))
+        if let label = row.label {
+            labelled += 1
+            if row.correct == true { correct += 1 }
+            confusion[label, default: [:]][row.predicted, default: 0] += 1
+        }
+    }
+
+    var medianMilliseconds: Double { percentile(times.elements, 0.5) }
+    var p95Milliseconds: Double { percentile(times.elements, 0.95) }
+
+    func percentile(_ values: [Double], _ p: Double) -> Double {
+        values.isEmpty ? .nan : quantile(values.sorted(), p)
+    }
+
+    /// The shift test against the model's calibration, on the sampled rows.
+    func shift(_ calibration: Calibration) -> ShiftTest {
+        var values = [String: [Double]]()
+        for key in Indicator.allCases.map(\.key) + ["fragility"] {
+            let column = sample.elements.compactMap { $0.value(key) }
+            if column.count == sample.elements.count { values[key] = column }
+        }
+        return ShiftTest(values, calibration: calibration)
+    }
+
+    /// Error-detection AUROC per indicator (oriented by meaning) and for the fragility score, over the
+    /// sampled labelled rows.
+    var errorDetection: [String: Double] {
+        let rows = sample.elements.filter { $0.correct != nil }
+        let wrong = rows.map { $0.correct == false }
+        var out = [String: Double]()
+        for key in Indicator.allCases.map(\.key) + ["fragility"] {
+            let scores = rows.compactMap { row in
+                key == "fragility" ? row.fragility : Indicator(rawValue: key).flatMap { i in row.value(key).map { i.suspiciousWhenHigh ? $0 : -$0 } }
+            }
+            if scores.count == rows.count, let a = auroc(scores: scores, positives: wrong) { out[key] = a }
+        }
+        return out
+    }
+
+    var reliability: [ReliabilityBin] {
+        let rows = sample.elements.filter { $0.correct != nil }
+        return ReliabilityBin.bins(confidences: rows.map(\.probability), correct: rows.map { $0.correct! })
+    }
+
+    /// The summary as a record: counts, classes, timing, the shift test, the labelled figures.
+    func record(calibration: Calibration?) -> Record {
+        var r = Record()
+        r["objects"] = .int(objects)
+        r["failed"] = .int(failed)
+        r["flagged"] = .int(flagged)
+        r["flagged_share"] = .double(objects > 0 ? Double(flagged) / Double(objects) : 0)
+        r["classes"] = .object(Record(fields: classCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ($0.key, .int($0.value)) }))
+        r["time_ms"] = .object(Record(fields: [("p50", .double(medianMilliseconds)), ("p95", .double(p95Milliseconds))]))
+        if let calibration {
+            let test = shift(calibration)
+            r["shift"] = .object(Record(fields: [
+                ("shifted", test.shifted.map(Value.bool) ?? .null), ("verdict", .string(test.verdict)),
+                ("indicators", .array(test.results.map { t in
+                    .object(Record(fields: [
+                        ("key", .string(t.key)), ("n", .int(t.count)), ("statistic", .double(t.statistic)),
+                        ("p_value", .double(t.pValue)), ("adjusted_p_value", .double(t.adjustedPValue)),
+                        ("delta", .double(t.delta)), ("magnitude", .string(t.magnitude.rawValue)), ("shifted", .bool(t.shifted)),
+                    ]))
+                })),
+            ]))
+        }
+        if labelled > 0 {
+            r["labelled"] = .object(Record(fields: [
+                ("objects", .int(labelled)), ("accuracy", .double(Double(correct) / Double(labelled))),
+                ("error_auroc", .object(Record(fields: errorDetection.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))),
+            ]))
+        }
+        return r
+    }
+
+    /// The summary for people: a few lines and the shift table.
+    func text(calibration: Calibration?) -> String {
+        var lines = [String(format: "%d objects, %d failed, %d flagged (%.1f %%); per object p50 %.1f ms, p95 %.1f ms",
+                            objects, failed, flagged, objects > 0 ? 100 * Double(flagged) / Double(objects) : 0,
+                            medianMilliseconds, p95Milliseconds)]
+        lines.append("classes: " + classCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        if labelled > 0 {
+            let detection = errorDetection.sorted { $0.value > $1.value }.prefix(4).map { String(format: "%@ %.3f", $0.key, $0.value) }
+            lines.append(String(format: "accuracy %.2f %% (%d labelled); error-detection AUROC: ", 100 * Double(correct) / Double(labelled), labelled)
+                + detection.joined(separator: ", "))
+        }
+        guard let calibration else {
+            lines.append("shift: not tested (the model is not calibrated: pcdiag calibrate)")
+            return lines.joined(separator: "\n")
+        }
+        let test = shift(calibration)
+        lines.append("shift: " + test.verdict)
+        lines.append("INDICATOR     N       D      P_ADJ     DELTA  EFFECT      SHIFTED")
+        for t in test.results {
+            lines.append(t.key.padding(toLength: 12, withPad: " ", startingAt: 0)
+                + String(format: "  %-6d  %.3f  ", t.count, t.statistic)
+                + ShiftTest.format(t.adjustedPValue).padding(toLength: 9, withPad: " ", startingAt: 0)
+                + String(format: "  %+.3f  ", t.delta) + t.magnitude.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                + "  " + (t.shifted ? "yes" : "no"))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The report's data; `flagged` are the objects to show (most fragile first).
+    func reportData(model: String, inputs: String, calibration: Calibration?, flagged: [FlaggedObject]) -> ReportData {
+        let summary = ReportSummary(objects: objects, failed: failed, flagged: self.flagged,
+                                    classHistogram: classCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ClassCount(name: $0.key, count: $0.value) },
+                                    medianMilliseconds: medianMilliseconds, p95Milliseconds: p95Milliseconds)
+        let shift = calibration.map { c in
+            let test = self.shift(c)
+            var references = c.references
+            references["fragility"] = c.fragilityReference
+            return ShiftReport(looksLikeTraining: test.shifted != true, verdict: test.verdict, indicators: test.results.map { t in
+                IndicatorShift(key: t.key, batchCount: t.count, statistic: t.statistic, pValue: t.pValue, adjustedPValue: t.adjustedPValue,
+                               cliffsDelta: t.delta, magnitude: t.magnitude.rawValue, significant: t.shifted,
+                               batchValues: sample.elements.compactMap { $0.value(t.key) }, referenceQuantiles: references[t.key]?.quantiles ?? [])
+            })
+        }
+        var labelledReport: LabelledReport?
+        if labelled > 0 {
+            let classes = Array(Set(confusion.keys).union(classCounts.keys)).sorted()
+            let matrix = classes.map { t in classes.map { p in confusion[t]?[p] ?? 0 } }
+            let bins = reliability
+            labelledReport = LabelledReport(classes: classes, confusion: matrix, accuracy: Double(correct) / Double(labelled),
+                                            reliability: bins, expectedCalibrationError: expectedCalibrationError(bins),
+                                            errorDetectionAUROC: errorDetection)
+        }
+        let formatter = ISO8601DateFormatter()
+        return ReportData(title: "pcdiag batch report", generated: formatter.string(from: Date()), model: model, inputs: inputs,
+                          summary: summary, shift: shift, flagged: flagged, labelled: labelledReport)
+    }
+}
+
+/// One row as the summary keeps it: the few numbers it uses.
+struct SampledRow: Sendable {
+    var values: [String: Double]
+    var fragility: Double?
+    var probability: Double
+    var correct: Bool?
+
+    init(_ row: BatchRow) {
+        values = row.indicators.compactMapValues { $0 }
+        fragility = row.fragility
+        probability = row.probability
+        correct = row.correct
+    }
+
+    func value(_ key: String) -> Double? { key == "fragility" ? fragility : values[key] }
+}
+
+/// The most fragile flagged objects of a run with their renders, at most `capacity`.
+struct FlaggedShowcase {
+    let capacity: Int
+    private(set) var objects = [FlaggedObject]()
+
+    /// Whether an object of this fragility would get in (so the render is only made when it will be kept).
+    func admits(_ fragility: Double) -> Bool {
+        capacity > 0 && (objects.count < capacity || fragility > objects.last!.fragility)
+    }
+
+    mutating func add(_ object: FlaggedObject) {
+        guard admits(object.fragility) else { return }
+        let at = objects.firstIndex { $0.fragility < object.fragility } ?? objects.count
+        objects.insert(object, at: at)
+        if objects.count > capacity { objects.removeLast() }
+    }
+}
