@@ -173,4 +173,18 @@ struct DiagnosticsCommandTests {
         let existing = try CLI.run(["calibrate", "--model", Self.shipped, "--data", Self.manifest, "-o", model])
         #expect(existing.status == 6 && existing.stderr.contains("exists"))
     }
+
+    @Test func robustnessAccuracyAndCorruptionError() throws {
+        let run = try CLI.run(["robustness", "--model", Self.shipped, "--data", Self.manifest, "--kind", "jitter,dropout-local",
+                               "--severity", "1,5", "--reference", Self.shipped, "--format", "json"], timeout: 300)
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let accuracy = try #require(out["accuracy"] as? [String: Double])
+        #expect(Set(accuracy.keys) == ["jitter-1", "jitter-5", "dropout-local-1", "dropout-local-5"])
+        #expect(accuracy.values.allSatisfy { $0 >= 0 && $0 <= 1 })
+        // The same corrupted clouds for both: against itself every defined CE is exactly 1.
+        let ce = try #require(out["ce"] as? [String: Any])
+        for value in ce.values { #expect(value is NSNull || (value as? Double) == 1) }
+        #expect((out["clean_accuracy"] as? Double) == (out["reference_clean_accuracy"] as? Double))
+    }
 }
