@@ -42,13 +42,10 @@ public struct ViewRender {
 
     public func svg() -> String {
         func hex(_ c: PointCloud.Color) -> String { String(format: "#%02x%02x%02x", c.r, c.g, c.b) }
-        func escaped(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
         var out = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)">
             <rect width="100%" height="100%" fill="#ffffff"/>
-            <text x="8" y="24" font-family="sans-serif" font-size="16">\(escaped(title))</text>
+            <text x="8" y="24" font-family="sans-serif" font-size="16">\(escapeHTML(title))</text>
 
             """
         for (v, view) in projected().enumerated() {

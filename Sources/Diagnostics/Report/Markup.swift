@@ -1,6 +1,7 @@
 import Foundation
 
-/// Text from data (paths, class names, reasons) made safe for HTML text and quoted attribute values.
+/// Text from data (paths, class names, reasons, titles) made safe for HTML and SVG text and quoted
+/// attribute values.
 func escapeHTML(_ text: String) -> String {
     var out = ""
     out.reserveCapacity(text.utf8.count)
