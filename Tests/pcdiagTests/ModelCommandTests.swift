@@ -201,11 +201,14 @@ import TestSupport
         #expect(info.status == 0, "\(info.stderr)")
         let arch = (model as NSString).lastPathComponent.components(separatedBy: "-")[0]
         #expect(info.stdout.contains("\"\(arch)\""), "\(info.stdout)")
+        let described = try #require(JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+        #expect(described["calibrated"] as? Bool == true, "shipped models are calibrated")
         for (sample, expected) in [("chair_cad.pcd", "chair"), ("lamp_cad.ply", "lamp")] {
             let run = try CLI.run(["classify", "--model", model, "--format", "json", TestPaths.sample(sample)])
             #expect(run.status == 0, "\(run.stderr)")
             let row = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
             #expect(row["class"] as? String == expected, "\(sample)")
+            #expect(row["fragility"] is Double && row["mahalanobis"] is Double, "\(sample)")
         }
     }
 }
