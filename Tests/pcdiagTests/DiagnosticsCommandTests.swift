@@ -75,8 +75,8 @@ struct DiagnosticsCommandTests {
         #expect(row["fragile"] is Bool && row["reasons"] is [Any])
         #expect(classify.stderr.isEmpty, "a calibrated model gives no warning")
 
-        // The uncalibrated model says so and leaves the verdict empty.
-        let plain = try CLI.run(["classify", "--model", Self.shipped, "--format", "json", TestPaths.sample("chair_scan.pcd")])
+        // An uncalibrated model says so and leaves the verdict empty.
+        let plain = try CLI.run(["classify", "--model", ModelCommandTests.modelPath, "--format", "json", TestPaths.sample("chair_scan.pcd")])
         let plainRow = try #require(JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])
         #expect(plainRow["fragility"] is NSNull && plainRow["mahalanobis"] is NSNull)
         #expect(plain.stderr.contains("not calibrated"))
