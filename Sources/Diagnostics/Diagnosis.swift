@@ -73,7 +73,8 @@ extension Model {
         return diagnoses
     }
 
-    /// Share of `flipTrials` random drops of `flipDropFraction` of the points that change the class.
+    /// Share of `flipTrials` random drops of `flipDropFraction` of the points that change the class;
+    /// 0 when the cloud has no point to spare above the network's minimum.
     private func flipRates(_ clouds: [PointCloud], predicted: [Int], options: DiagnosisOptions) -> [Double] {
         let n = clouds[0].count
         let kept = max(metadata.architecture.minimumPoints, n - Int((options.flipDropFraction * Double(n)).rounded()))
