@@ -128,13 +128,13 @@ extension Model {
 
 /// A seed from a cloud's coordinates (FNV-1a over their bits): the same points, the same seed.
 func contentSeed(_ positions: [SIMD3<Float>]) -> UInt64 {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    var hash = FNV1a()
     for p in positions {
-        for bits in [p.x.bitPattern, p.y.bitPattern, p.z.bitPattern] {
-            hash = (hash ^ UInt64(bits)) &* 0x0000_0100_0000_01B3
-        }
+        hash.add(UInt64(p.x.bitPattern))
+        hash.add(UInt64(p.y.bitPattern))
+        hash.add(UInt64(p.z.bitPattern))
     }
-    return hash
+    return hash.value
 }
 
 /// A model with what its file carries for diagnostics: the feature statistics and the calibration,

@@ -139,9 +139,7 @@ public struct Corruption: Sendable, Equatable, Codable {
     /// set (FNV-1a of its UTF-8 bytes, mixed by SplitMix64), so a file's result does not depend on
     /// which other files are processed, in what order or on how many threads.
     public static func seed(_ base: UInt64, for relativePath: String) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in relativePath.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        var generator = SeededGenerator(seed: base ^ hash)
+        var generator = SeededGenerator(seed: base ^ FNV1a.hash(relativePath))
         return generator.next()
     }
 

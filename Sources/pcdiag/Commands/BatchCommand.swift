@@ -161,11 +161,12 @@ struct BatchCommand: ParsableCommand {
     /// and the JSON summary: shared by `batch` and `merge`.
     static func conclude(_ tally: BatchTally, calibration: Calibration?, model: String, inputs: String, flagged: [FlaggedObject],
                          rowsInFile: Bool, report: String?, summary: String?, console: Console) throws {
-        let text = tally.text(calibration: calibration)
+        let test = calibration.map(tally.shift)
+        let text = tally.text(shift: test)
         if rowsInFile { print(text) } else { console.info(text) }
-        if let summary { try write(tally.record(calibration: calibration).json + "\n", to: summary) }
+        if let summary { try write(tally.record(shift: test).json + "\n", to: summary) }
         if let report {
-            try write(htmlReport(tally.reportData(model: model, inputs: inputs, calibration: calibration, flagged: flagged)), to: report)
+            try write(htmlReport(tally.reportData(model: model, inputs: inputs, calibration: calibration, shift: test, flagged: flagged)), to: report)
         }
     }
 
@@ -179,9 +180,7 @@ struct BatchCommand: ParsableCommand {
 
     /// The shard (1-based) a path falls in: FNV-1a of its bytes, so every machine splits alike.
     static func shard(of path: String, count: Int) -> Int {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return Int(hash % UInt64(count)) + 1
+        Int(FNV1a.hash(path) % UInt64(count)) + 1
     }
 
     static func folderLabel(_ path: String) -> String {
