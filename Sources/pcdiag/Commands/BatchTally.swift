@@ -32,6 +32,11 @@ struct BatchTally {
         }
     }
 
+    /// Predicted classes, most frequent first (ties by name).
+    var classesByCount: [(name: String, count: Int)] {
+        classCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ($0.key, $0.value) }
+    }
+
     var medianMilliseconds: Double { percentile(times.elements, 0.5) }
     var p95Milliseconds: Double { percentile(times.elements, 0.95) }
 
@@ -70,16 +75,15 @@ struct BatchTally {
     }
 
     /// The summary as a record: counts, classes, timing, the shift test, the labelled figures.
-    func record(calibration: Calibration?) -> Record {
+    func record(shift test: ShiftTest?) -> Record {
         var r = Record()
         r["objects"] = .int(objects)
         r["failed"] = .int(failed)
         r["flagged"] = .int(flagged)
         r["flagged_share"] = .double(objects > 0 ? Double(flagged) / Double(objects) : 0)
-        r["classes"] = .object(Record(fields: classCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ($0.key, .int($0.value)) }))
+        r["classes"] = .object(Record(fields: classesByCount.map { ($0.name, .int($0.count)) }))
         r["time_ms"] = .object(Record(fields: [("p50", .double(medianMilliseconds)), ("p95", .double(p95Milliseconds))]))
-        if let calibration {
-            let test = shift(calibration)
+        if let test {
             r["shift"] = .object(Record(fields: [
                 ("shifted", test.shifted.map(Value.bool) ?? .null), ("verdict", .string(test.verdict)),
                 ("indicators", .array(test.results.map { t in
@@ -101,21 +105,20 @@ struct BatchTally {
     }
 
     /// The summary for people: a few lines and the shift table.
-    func text(calibration: Calibration?) -> String {
+    func text(shift test: ShiftTest?) -> String {
         var lines = [String(format: "%d objects, %d failed, %d flagged (%.1f %%); per object p50 %.1f ms, p95 %.1f ms",
                             objects, failed, flagged, objects > 0 ? 100 * Double(flagged) / Double(objects) : 0,
                             medianMilliseconds, p95Milliseconds)]
-        lines.append("classes: " + classCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        lines.append("classes: " + classesByCount.map { "\($0.name) \($0.count)" }.joined(separator: ", "))
         if labelled > 0 {
             let detection = errorDetection.sorted { $0.value > $1.value }.prefix(4).map { String(format: "%@ %.3f", $0.key, $0.value) }
             lines.append(String(format: "accuracy %.2f %% (%d labelled); error-detection AUROC: ", 100 * Double(correct) / Double(labelled), labelled)
                 + detection.joined(separator: ", "))
         }
-        guard let calibration else {
+        guard let test else {
             lines.append("shift: not tested (the model is not calibrated: pcdiag calibrate)")
             return lines.joined(separator: "\n")
         }
-        let test = shift(calibration)
         lines.append("shift: " + test.verdict)
         lines.append("INDICATOR     N       D      P_ADJ     DELTA  EFFECT      SHIFTED")
         for t in test.results {
@@ -129,15 +132,15 @@ struct BatchTally {
     }
 
     /// The report's data; `flagged` are the objects to show (most fragile first).
-    func reportData(model: String, inputs: String, calibration: Calibration?, flagged: [FlaggedObject]) -> ReportData {
+    func reportData(model: String, inputs: String, calibration: Calibration?, shift test: ShiftTest?, flagged: [FlaggedObject]) -> ReportData {
         let summary = ReportSummary(objects: objects, failed: failed, flagged: self.flagged,
-                                    classHistogram: classCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ClassCount(name: $0.key, count: $0.value) },
+                                    classHistogram: classesByCount.map { ClassCount(name: $0.name, count: $0.count) },
                                     medianMilliseconds: medianMilliseconds, p95Milliseconds: p95Milliseconds)
-        let shift = calibration.map { c in
-            let test = self.shift(c)
+        var shift: ShiftReport?
+        if let c = calibration, let test {
             var references = c.references
             references["fragility"] = c.fragilityReference
-            return ShiftReport(looksLikeTraining: test.shifted != true, verdict: test.verdict, indicators: test.results.map { t in
+            shift = ShiftReport(looksLikeTraining: test.shifted != true, verdict: test.verdict, indicators: test.results.map { t in
                 IndicatorShift(key: t.key, batchCount: t.count, statistic: t.statistic, pValue: t.pValue, adjustedPValue: t.adjustedPValue,
                                cliffsDelta: t.delta, magnitude: t.magnitude.rawValue, significant: t.shifted,
                                batchValues: sample.elements.compactMap { $0.value(t.key) }, referenceQuantiles: references[t.key]?.quantiles ?? [])
