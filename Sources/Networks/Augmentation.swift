@@ -52,11 +52,5 @@ public struct Augmentation: Sendable, Equatable, Codable {
         }
     }
 
-    static func jitterValue(_ rng: inout SeededGenerator) -> Float { min(max(0.01 * gaussian(&rng), -0.05), 0.05) }
-
-    static func gaussian(_ rng: inout SeededGenerator) -> Float {
-        // Box–Muller.
-        let u1 = Float.random(in: Float.leastNormalMagnitude ..< 1, using: &rng), u2 = Float.random(in: 0 ..< 1, using: &rng)
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
+    static func jitterValue(_ rng: inout SeededGenerator) -> Float { min(max(0.01 * rng.gaussian(), -0.05), 0.05) }
 }

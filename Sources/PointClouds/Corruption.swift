@@ -157,7 +157,7 @@ public struct Corruption: Sendable, Equatable, Codable {
         switch kind {
         case .jitter:
             let sigma = Self.jitterSigma[l]
-            return input.moved(to: unit.map { $0 + sigma * Random.gaussian3(&rng) }, frame: frame)
+            return input.moved(to: unit.map { $0 + sigma * rng.gaussian3() }, frame: frame)
         case .scale:
             let s = Self.scaleLimit[l]
             let factors = SIMD3<Float>((0 ..< 3).map { _ in Float.random(in: 1 / s ... s, using: &rng) })
@@ -286,7 +286,7 @@ extension Corruption {
             let centre = order[j % order.count]
             let sigma = Float.random(in: addLocalSigma, using: &rng)
             for _ in 0 ..< size {
-                var p = unit[centre] + sigma * Random.gaussian3(&rng)
+                var p = unit[centre] + sigma * rng.gaussian3()
                 let r2 = p.lengthSquared
                 if r2 > 1 { p /= r2 }
                 added.append(p)

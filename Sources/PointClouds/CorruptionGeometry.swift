@@ -32,17 +32,6 @@ extension SIMD3 where Scalar == Float {
 
 /// Seeded draws the corruptions share.
 enum Random {
-    /// A standard normal value (Box–Muller).
-    static func gaussian(_ rng: inout SeededGenerator) -> Float {
-        let u1 = Float.random(in: Float.leastNormalMagnitude ..< 1, using: &rng)
-        let u2 = Float.random(in: 0 ..< 1, using: &rng)
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
-
-    static func gaussian3(_ rng: inout SeededGenerator) -> SIMD3<Float> {
-        SIMD3(gaussian(&rng), gaussian(&rng), gaussian(&rng))
-    }
-
     /// A direction uniform on the unit sphere.
     static func unitVector(_ rng: inout SeededGenerator) -> SIMD3<Float> {
         let z = Float.random(in: -1 ... 1, using: &rng)
