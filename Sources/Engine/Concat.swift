@@ -20,3 +20,15 @@ public func channelSlice<T: EngineScalar>(_ x: Tensor<T>, offset: Int, width: In
     out.resize(Array(x.shape.dropLast()) + [width])
     for r in 0 ..< rows { (out.pointer + r * width).update(from: x.pointer + r * total + offset, count: width) }
 }
+
+/// Adds channels [offset, offset + out.channels) of `x` to `out`, in place: a gradient that reaches a
+/// tensor both through the next layer and through a concatenation that read it.
+@inlinable
+public func addChannelSlice<T: EngineScalar>(of x: Tensor<T>, offset: Int, to out: Tensor<T>) {
+    let rows = out.rows, width = out.channels, total = x.channels
+    precondition(x.rows == rows && offset + width <= total, "slice \(offset)..<\(offset + width) does not fit \(x.shape)")
+    for r in 0 ..< rows {
+        let src = x.pointer + r * total + offset, dst = out.pointer + r * width
+        for c in 0 ..< width { dst[c] += src[c] }
+    }
+}
