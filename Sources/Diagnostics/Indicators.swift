@@ -36,9 +36,7 @@ public struct Indicators: Sendable, Equatable {
     /// location's values are summed first (its whole effect), and the copies counted once.
     public init(map: SaliencyMap, points: [SIMD3<Float>]) {
         precondition(points.count == map.values.count, "one saliency value per point")
-        var byLocation = [SIMD3<Float>: Double]()
-        for (p, s) in zip(points, map.values) { byLocation[p, default: 0] += Double(s) }
-        let values = Array(byLocation.values)
+        let values = distinctPointSaliency(map.values, points: points)
         let moments = Moments(values.map { Float($0) })
         skewness = moments.skewness
         kurtosis = moments.excessKurtosis

@@ -99,6 +99,32 @@ extension Network {
     }
 }
 
+/// Saliency per distinct location: a cloud resampled up to the network's size repeats points, and the
+/// max pool sends a repeated point's gradient to one copy, so each location's values are summed (its
+/// whole effect) and the copies counted once. Order unspecified.
+func distinctPointSaliency(_ values: [Float], points: [SIMD3<Float>]) -> [Double] {
+    var byLocation = [SIMD3<Float>: Double]()
+    for (p, s) in zip(points, values) { byLocation[p, default: 0] += Double(s) }
+    return Array(byLocation.values)
+}
+
+extension Network where Scalar == Float {
+    /// The SM-DSB measurer (DESIGN §3): each cloud's saliency-map skewness under the current weights,
+    /// the loss at the predicted class, BatchNorm in inference mode, over distinct points (as
+    /// `Indicators`). One forward and one input-gradient pass over the batch [clouds, points, 3].
+    public func saliencySkewness(_ points: Tensor<Float>, alpha: Double = 1) -> [Double] {
+        let maps = saliencyMaps(points, alpha: alpha).maps
+        let n = points.shape[1]
+        return maps.enumerated().map { b, map in
+            let cloud = (0 ..< n).map { j in
+                let base = (b * n + j) * 3
+                return SIMD3(points[base], points[base + 1], points[base + 2])
+            }
+            return Moments(distinctPointSaliency(map, points: cloud).map { Float($0) }).skewness
+        }
+    }
+}
+
 /// The lower of the two middle values for an even count, as PyTorch's `median` (the reference
 /// implementation's centre).
 func lowerMedian<T: Comparable>(_ values: [T]) -> T {

@@ -37,6 +37,7 @@ public final class DGCNN<T: EngineScalar>: Network {
 
     public var modules: [any Module<T>] { edges + [conv5, bn5, linear1, bn6, linear2, bn7, linear3] }
     public private(set) var globalFeature = Tensor<T>(shape: [0])
+    public var pointFeatures: Tensor<T> { joined }
 
     /// Fixes the dropout masks (gradient checks).
     public func freezeDropout() {
@@ -62,10 +63,19 @@ public final class DGCNN<T: EngineScalar>: Network {
     }
 
     @_specialize(where T == Float)
-    public func backward(_ dy: Tensor<T>) -> Tensor<T> {
-        var g = linear3.backward(dy)
-        g = linear2.backward(bn7.backward(act7.backward(dropout2.backward(g))))
-        let dJoined = head.backward(linear1.backward(bn6.backward(act6.backward(dropout1.backward(g)))))
+    public func backward(_ dy: Tensor<T>?, globalFeature dGlobal: Tensor<T>?, pointFeatures dPoints: Tensor<T>?) -> Tensor<T> {
+        precondition(dy != nil || dGlobal != nil, "backward needs a gradient at the logits or at the global feature")
+        var dPooled: Tensor<T>
+        if let dy {
+            var g = linear3.backward(dy)
+            g = linear2.backward(bn7.backward(act7.backward(dropout2.backward(g))))
+            dPooled = linear1.backward(bn6.backward(act6.backward(dropout1.backward(g))))
+            if let dGlobal { for i in 0 ..< dPooled.count { dPooled[i] += dGlobal[i] } }
+        } else {
+            dPooled = dGlobal!
+        }
+        let dJoined = head.backward(dPooled)
+        if let dPoints { addChannelSlice(of: dPoints, offset: 0, to: dJoined) }
         // Each block's output feeds the concatenation and the next block: its gradient is the sum.
         var offsets = [0]
         for w in widths.dropLast() { offsets.append(offsets.last! + w) }

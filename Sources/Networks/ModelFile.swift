@@ -11,13 +11,43 @@ public struct ModelMetadata: Sendable, Equatable, Codable {
     public var classes: [String]
     public var preprocessing: Preprocessing
     public var training: TrainingRecord?
+    /// Set when the weights were adapted to another domain after training (`pcdiag adapt`).
+    public var adaptation: AdaptationRecord?
 
     public init(architecture: Architecture, classes: [String], preprocessing: Preprocessing = .standard(),
-                training: TrainingRecord? = nil) {
+                training: TrainingRecord? = nil, adaptation: AdaptationRecord? = nil) {
         self.architecture = architecture
         self.classes = classes
         self.preprocessing = preprocessing
         self.training = training
+        self.adaptation = adaptation
+    }
+}
+
+/// How a model was adapted to a new domain: enough to repeat it. Target labels are never used.
+public struct AdaptationRecord: Sendable, Equatable, Codable {
+    public var sourceModel: String
+    public var sourceData: String
+    public var targetData: String
+    /// The epoch whose weights these are (chosen on source validation accuracy) and of how many run.
+    public var epoch: Int
+    public var epochs: Int
+    public var seed: UInt64
+    public var recipe: String
+    public var sourceValidationAccuracy: Double?
+    public var command: String?
+
+    public init(sourceModel: String, sourceData: String, targetData: String, epoch: Int, epochs: Int, seed: UInt64,
+                recipe: String, sourceValidationAccuracy: Double?, command: String?) {
+        self.sourceModel = sourceModel
+        self.sourceData = sourceData
+        self.targetData = targetData
+        self.epoch = epoch
+        self.epochs = epochs
+        self.seed = seed
+        self.recipe = recipe
+        self.sourceValidationAccuracy = sourceValidationAccuracy
+        self.command = command
     }
 }
 

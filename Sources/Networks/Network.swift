@@ -10,9 +10,19 @@ public protocol Network<Scalar>: Module {
     /// The pooled global feature of the last forward pass, [clouds, E] (the input of the classifier
     /// head): the embedding feature-space diagnostics use. Valid until the next forward pass.
     var globalFeature: Tensor<Scalar> { get }
+    /// Per-point features of the last forward pass, [clouds, points, C]: what a per-point
+    /// self-supervised head reads (PointNet: its four 64/64/64/128-channel layer outputs; DGCNN: its
+    /// four EdgeConv outputs, 512 channels). Valid until the next forward pass.
+    var pointFeatures: Tensor<Scalar> { get }
+    /// `backward` with gradients also entering at the global and the point features, from heads that
+    /// read them (domain adaptation's self-supervised tasks). `dy` nil: the classifier is not part of
+    /// the loss, and its layers' gradients are left as they were. Returns ∂L/∂points.
+    func backward(_ dy: Tensor<Scalar>?, globalFeature: Tensor<Scalar>?, pointFeatures: Tensor<Scalar>?) -> Tensor<Scalar>
 }
 
 extension Network {
+    public func backward(_ dy: Tensor<Scalar>) -> Tensor<Scalar> { backward(dy, globalFeature: nil, pointFeatures: nil) }
+
     public var parameters: [Parameter<Scalar>] { modules.flatMap { $0.parameters } }
     public var buffers: [Parameter<Scalar>] { modules.flatMap { $0.buffers } }
     /// Parameters and buffers: everything a weights file holds.
@@ -42,6 +52,21 @@ public enum Architecture: Sendable, Equatable, Codable {
         switch self {
         case .pointnet: 1
         case .dgcnn(_, let k, _, _): k + 1
+        }
+    }
+
+    /// Channels of `Network.pointFeatures` and `Network.globalFeature`.
+    public var pointFeatureChannels: Int {
+        switch self {
+        case .pointnet: 64 + 64 + 64 + 128
+        case .dgcnn: 64 + 64 + 128 + 256
+        }
+    }
+
+    public var globalFeatureChannels: Int {
+        switch self {
+        case .pointnet(_, let e, _): e
+        case .dgcnn(_, _, let e, _): 2 * e
         }
     }
 

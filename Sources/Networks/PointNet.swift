@@ -33,6 +33,15 @@ public final class PointNet<T: EngineScalar>: Network {
     public var modules: [any Module<T>] { convs + norms + [linear1, bn6, linear2] }
 
     public private(set) var globalFeature = Tensor<T>(shape: [0])
+    /// The outputs of the four ReLUs before the head (owned by those layers), for `pointFeatures`.
+    private var pointOutputs = [Tensor<T>]()
+    private let joined = Tensor<T>(shape: [0])
+    static var pointWidths: [Int] { [64, 64, 64, 128] }
+
+    public var pointFeatures: Tensor<T> {
+        concatenateChannels(pointOutputs, into: joined)
+        return joined
+    }
 
     // Networks are reached through `any Network<Float>`: the specialisation makes that path run the
     // Float code with every layer inlined, instead of the generic one.
@@ -40,8 +49,10 @@ public final class PointNet<T: EngineScalar>: Network {
     public func forward(_ x: Tensor<T>, training: Bool) -> Tensor<T> {
         precondition(x.shape.count == 3 && x.shape[2] == 3, "PointNet expects [clouds, points, 3], got \(x.shape)")
         var h = x
+        pointOutputs.removeAll(keepingCapacity: true)
         for i in 0 ..< 4 {
             h = relus[i].forward(norms[i].forward(convs[i].forward(h, training: training), training: training), training: training)
+            pointOutputs.append(h)
         }
         h = head.forward(h, training: training)
         globalFeature = h
@@ -50,11 +61,23 @@ public final class PointNet<T: EngineScalar>: Network {
     }
 
     @_specialize(where T == Float)
-    public func backward(_ dy: Tensor<T>) -> Tensor<T> {
-        var g = linear2.backward(dy)
-        g = linear1.backward(bn6.backward(relu6.backward(dropout.backward(g))))
+    public func backward(_ dy: Tensor<T>?, globalFeature dGlobal: Tensor<T>?, pointFeatures dPoints: Tensor<T>?) -> Tensor<T> {
+        precondition(dy != nil || dGlobal != nil, "backward needs a gradient at the logits or at the global feature")
+        var g: Tensor<T>
+        if let dy {
+            g = linear2.backward(dy)
+            g = linear1.backward(bn6.backward(relu6.backward(dropout.backward(g))))
+            if let dGlobal { for i in 0 ..< g.count { g[i] += dGlobal[i] } }
+        } else {
+            g = dGlobal!
+        }
         g = head.backward(g)
-        for i in (0 ..< 4).reversed() { g = convs[i].backward(norms[i].backward(relus[i].backward(g))) }
+        var offset = Self.pointWidths.reduce(0, +)
+        for i in (0 ..< 4).reversed() {
+            offset -= Self.pointWidths[i]
+            if let dPoints { addChannelSlice(of: dPoints, offset: offset, to: g) }
+            g = convs[i].backward(norms[i].backward(relus[i].backward(g)))
+        }
         return g
     }
 }

@@ -14,6 +14,11 @@ public struct PreparedSet: Sendable {
 
     public var count: Int { labels.count }
 
+    public init(classes: [String], paths: [String], labels: [Int], points: [Float], pointsPerCloud: Int) {
+        precondition(paths.count == labels.count && points.count == labels.count * pointsPerCloud * 3, "one path, label and cloud per sample")
+        (self.classes, self.paths, self.labels, self.points, self.pointsPerCloud) = (classes, paths, labels, points, pointsPerCloud)
+    }
+
     /// Loads `set` with `preprocessing` (which must end by sampling a fixed number of points). Files that
     /// fail are left out and returned with their errors.
     public static func load(_ set: LabelledSet, preprocessing: Preprocessing,
@@ -63,5 +68,31 @@ extension Preprocessing {
     public var fixedSize: Int? {
         for step in steps.reversed() { if case .sample(let n, _) = step { return n } }
         return nil
+    }
+}
+
+extension PreparedSet {
+    /// The clouds at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> PreparedSet {
+        let stride = pointsPerCloud * 3
+        var points = [Float]()
+        points.reserveCapacity(indices.count * stride)
+        for i in indices { points.append(contentsOf: self.points[i * stride ..< (i + 1) * stride]) }
+        return PreparedSet(classes: classes, paths: indices.map { paths[$0] }, labels: indices.map { labels[$0] },
+                           points: points, pointsPerCloud: pointsPerCloud)
+    }
+
+    /// A seeded stratified split: about `fraction` of each class (at least one cloud of a class with two
+    /// or more) held out. Returns (kept, held out), each in the set's order.
+    public func split(holdingOut fraction: Double, seed: UInt64) -> (kept: PreparedSet, heldOut: PreparedSet) {
+        var rng = SeededGenerator(seed: seed)
+        var held = Set<Int>()
+        for c in classes.indices {
+            let members = labels.indices.filter { labels[$0] == c }
+            guard members.count >= 2 else { continue }
+            let n = min(members.count - 1, max(1, Int((fraction * Double(members.count)).rounded())))
+            held.formUnion(members.shuffled(using: &rng).prefix(n))
+        }
+        return (subset(labels.indices.filter { !held.contains($0) }), subset(labels.indices.filter(held.contains)))
     }
 }

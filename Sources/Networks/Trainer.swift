@@ -60,47 +60,26 @@ public final class Trainer {
         schedule = CosineSchedule(base: options.learningRate, minimum: options.learningRate / 100, epochs: options.epochs)
     }
 
-    /// Writes everything needed to resume: weights, optimiser moments (`optimizer.m.NAME`,
-    /// `optimizer.v.NAME`), epoch, step count, best validation accuracy and generator state. Atomic.
+    /// Writes everything needed to resume (`Checkpoint`): weights, optimiser moments, epoch, step
+    /// count, best validation accuracy and generator state. Atomic.
     public func checkpoint(to path: String) throws(ModelError) {
-        var file = SafeTensors(metadata: [
-            "pcdiag-checkpoint": "1", "epoch": String(epoch), "steps": String(adam.steps), "rng": String(rng.state),
+        try Checkpoint.write(to: path, state: model.network.stateTensors, metadata: [
+            "epoch": String(epoch), "steps": String(adam.steps), "rng": String(rng.state),
             "best": bestAccuracy.map { String($0) } ?? "", "options": String(decoding: (try? JSONEncoder().encode(options)) ?? Data(), as: UTF8.self),
         ])
-        for p in model.network.stateTensors {
-            file[p.name] = .init(shape: p.value.shape, floats: p.value.array)
-            for (i, moment) in p.state.enumerated() {
-                file["optimizer.\(["m", "v"][min(i, 1)]).\(p.name)"] = .init(shape: moment.shape, floats: moment.array)
-            }
-        }
-        do { try file.write(to: path) } catch { throw ModelError(error) }
     }
 
     /// Restores a checkpoint written by `checkpoint(to:)` for the same architecture.
     public func resume(from path: String) throws(ModelError) {
-        let file: SafeTensors
-        do { file = try SafeTensors.read(path) } catch { throw ModelError(error) }
-        guard file.metadata["pcdiag-checkpoint"] == "1", let e = file.metadata["epoch"].flatMap(Int.init),
-              let steps = file.metadata["steps"].flatMap(Int.init), let state = file.metadata["rng"].flatMap(UInt64.init) else {
+        let metadata = try Checkpoint.read(path, into: model.network.stateTensors)
+        guard let e = metadata["epoch"].flatMap(Int.init), let steps = metadata["steps"].flatMap(Int.init),
+              let state = metadata["rng"].flatMap(UInt64.init) else {
             throw .invalid(path: path, reason: "not a pcdiag training checkpoint")
-        }
-        try StateDict.load(file, into: model.network, path: path)
-        for p in model.network.parameters {
-            let moments = ["m", "v"].compactMap { file["optimizer.\($0).\(p.name)"] }
-            guard !moments.isEmpty else { continue }
-            var restored = [Tensor<Float>]()
-            for entry in moments {
-                let values: [Float]
-                do { values = try entry.floats() } catch { throw ModelError(error) }
-                guard values.count == p.value.count else { throw .invalid(path: path, reason: "optimiser state of '\(p.name)' does not fit") }
-                restored.append(Tensor(shape: p.value.shape, values: values))
-            }
-            p.state = restored
         }
         epoch = e
         adam.resume(atStep: steps)
         rng = SeededGenerator(seed: state)
-        bestAccuracy = file.metadata["best"].flatMap(Double.init)
+        bestAccuracy = metadata["best"].flatMap(Double.init)
     }
 
     /// One step on the clouds at `indices`: returns the mean loss and the number classified right.

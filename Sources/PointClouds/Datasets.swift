@@ -26,6 +26,12 @@ public struct LabelledSet: Sendable {
         samples = pairs.map { Sample(path: $0.path, label: index[$0.label]!) }.sorted { $0.path < $1.path }
     }
 
+    /// Clouds without labels (a target domain): one placeholder class, every label 0, in the given order.
+    public init(unlabelled paths: [String]) {
+        classes = [""]
+        samples = paths.map { Sample(path: $0, label: 0) }
+    }
+
     private static func folderPairs(_ root: String) throws(PointCloudError) -> [(path: String, label: String)] {
         let fm = FileManager.default
         guard let entries = try? fm.contentsOfDirectory(atPath: root) else {

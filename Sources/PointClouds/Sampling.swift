@@ -15,12 +15,25 @@ enum Sampling {
             let extra = (0 ..< target - finite.count).map { _ in finite[Int.random(in: 0 ..< finite.count, using: &rng)] }
             return cloud.selecting(finite + extra)
         }
-        let xyz = cloud.interleavedXYZ(finite)
-        var picked = [Int32](repeating: 0, count: target)
+        return cloud.selecting(try cloud.farthestPointIndices(target, among: finite, seed: seed))
+    }
+}
+
+extension PointCloud {
+    /// `count` of the points at `among` (default: all; every one must be finite, and count ≤ their
+    /// number) picked by PCL's farthest point sampling from a seeded random start: indices into the cloud.
+    public func farthestPointIndices(_ count: Int, among: [Int]? = nil, seed: UInt64) throws(PointCloudError) -> [Int] {
+        let candidates = among ?? Array(positions.indices)
+        guard count >= 0, count <= candidates.count else {
+            throw .invalidArgument("cannot pick \(count) of \(candidates.count) points")
+        }
+        if count == 0 { return [] }
+        let xyz = interleavedXYZ(candidates)
+        var picked = [Int32](repeating: 0, count: count)
         var error = cpcl_error()
-        guard cpcl_farthest_point_indices(xyz, finite.count, target, UInt32(truncatingIfNeeded: seed), &picked, &error) == 0 else {
+        guard cpcl_farthest_point_indices(xyz, candidates.count, count, UInt32(truncatingIfNeeded: seed), &picked, &error) == 0 else {
             throw .invalidArgument(message(error))
         }
-        return cloud.selecting(picked.map { finite[Int($0)] })
+        return picked.map { candidates[Int($0)] }
     }
 }
