@@ -6,7 +6,7 @@ let package = Package(
     name: "pcdiag",
     products: [
         .executable(name: "pcdiag", targets: ["pcdiag"]),
-        .library(name: "PCDiagKit", targets: ["Support", "PointClouds", "Engine", "Networks", "Statistics", "Diagnostics"]),
+        .library(name: "PCDiagKit", targets: ["Support", "PointClouds", "Engine", "Networks", "Statistics", "Diagnostics", "Adaptation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,9 +34,11 @@ let package = Package(
         // Rank metrics, two-sample tests and logistic regression for the diagnostics; dependency-free.
         .target(name: "Statistics"),
         .target(name: "Diagnostics", dependencies: ["Networks", "Engine", "PointClouds", "Statistics", "CPCL", "Support"]),
+        // Unsupervised domain adaptation: self-supervised heads and tasks, the SM-DSB gate, the loop.
+        .target(name: "Adaptation", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Support"]),
         .executableTarget(
             name: "pcdiag",
-            dependencies: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics",
+            dependencies: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics", "Adaptation",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "Support", "TestSupport"]),
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "TestSupport"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Support"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "TestSupport"]),
+        .testTarget(name: "AdaptationTests", dependencies: ["Adaptation", "Networks", "Engine", "PointClouds", "Support", "TestSupport"]),
         .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "Engine", "Networks", "Diagnostics", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17

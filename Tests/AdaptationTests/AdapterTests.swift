@@ -1,0 +1,131 @@
+import Adaptation
+import Foundation
+import Networks
+import PointClouds
+import Support
+import Testing
+
+/// The adaptation loop on a small synthetic problem: spheres vs flat discs (source) and the same shapes
+/// seen from one side with noise (target).
+@Suite struct AdapterTests {
+    static let n = 64
+
+    static func shapes(count: Int, seed: UInt64, oneSided: Bool) -> PreparedSet {
+        var rng = SeededGenerator(seed: seed)
+        var points = [Float](), labels = [Int]()
+        for i in 0 ..< count {
+            let label = i % 2
+            labels.append(label)
+            for _ in 0 ..< n {
+                var v = rng.gaussian3()
+                if label == 1 { v.z *= 0.05 }
+                v /= max((v * v).sum().squareRoot(), 1e-3)
+                if oneSided { v.x = abs(v.x); v += 0.03 * rng.gaussian3() }
+                points += [v.x, v.y, v.z]
+            }
+        }
+        return PreparedSet(classes: ["sphere", "disc"], paths: (0 ..< count).map { "cloud\($0)" }, labels: labels, points: points, pointsPerCloud: n)
+    }
+
+    static func model() -> Model {
+        Model(metadata: ModelMetadata(architecture: .pointnet(classes: 2, embedding: 32, dropout: 0), classes: ["sphere", "disc"],
+                                      preprocessing: .standard(points: n)), seed: 3)
+    }
+
+    static func options(_ gate: Gate.Kind = .skewness) -> AdaptationOptions {
+        var o = AdaptationOptions()
+        o.epochs = 2
+        o.batchSize = 8
+        o.learningRate = 1e-3
+        o.gate = Gate(kind: gate, keepRatio: 0.5)
+        return o
+    }
+
+    static func adapter(_ model: Model, _ options: AdaptationOptions, targetLabels: Bool = false) -> Adapter {
+        let target = shapes(count: 16, seed: 2, oneSided: true)
+        return Adapter(model: model, options: options, source: shapes(count: 24, seed: 1, oneSided: false),
+                       validation: shapes(count: 8, seed: 5, oneSided: false), target: target,
+                       targetLabels: targetLabels ? target.labels : nil)
+    }
+
+    static func weights(_ model: Model) -> [Float] { model.network.stateTensors.flatMap(\.value.array) }
+
+    @Test func anEpochLogsWhatTheGateDid() {
+        let model = Self.model()
+        let before = Self.weights(model)
+        let a = Self.adapter(model, Self.options(), targetLabels: true)
+        let e = a.runEpoch()
+        #expect(Self.weights(model) != before)
+        #expect(e.epoch == 1 && e.isBest)
+        #expect(e.gate?.keptFraction == 0.5)
+        let kept = e.gate!.meanSkewnessKept!, dropped = e.gate!.meanSkewnessDropped!
+        #expect(kept <= dropped, "the skewness gate keeps the lower half")
+        #expect(e.measurerSeconds > 0)
+        #expect(e.losses.reconstruction > 0 && e.losses.rotation > 0 && e.losses.classification > 0)
+        #expect(e.agreement?.reference == "target-oracle")
+        #expect(e.targetAccuracy != nil)
+        #expect((-1 ... 1).contains(e.agreement!.lowSkewness) && (-1 ... 1).contains(e.agreement!.highSkewness))
+    }
+
+    @Test func targetLabelsOnlyReport() {
+        let (m1, m2) = (Self.model(), Self.model())
+        var o = Self.options()
+        o.selfTraining = SelfTraining(fromEpoch: 2, startThreshold: 0.6, endThreshold: 0.5)
+        let (a1, a2) = (Self.adapter(m1, o, targetLabels: true), Self.adapter(m2, o))
+        for _ in 0 ..< 2 {
+            _ = a1.runEpoch()
+            _ = a2.runEpoch()
+        }
+        #expect(Self.weights(m1) == Self.weights(m2), "the same weights with and without target labels")
+        #expect(a1.log.last?.pseudoLabels?.accuracy != nil && a2.log.last?.pseudoLabels?.accuracy == nil)
+        #expect(a1.log.first?.pseudoLabels == nil, "no pseudo-labels before the epoch self-training starts")
+        #expect(a2.log.last?.agreement?.reference == "source")
+    }
+
+    @Test func resumingGivesTheUninterruptedRun() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("adapt-\(UUID().uuidString).ckpt").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let straight = Self.model()
+        let a = Self.adapter(straight, Self.options())
+        _ = a.runEpoch()
+        _ = a.runEpoch()
+
+        let first = Self.adapter(Self.model(), Self.options())
+        _ = first.runEpoch()
+        try first.checkpoint(to: path)
+        let resumedModel = Model(metadata: Self.model().metadata, seed: 99)
+        let resumed = Self.adapter(resumedModel, Self.options())
+        try resumed.resume(from: path)
+        #expect(resumed.epoch == 1 && resumed.log.count == 1)
+        _ = resumed.runEpoch()
+        #expect(Self.weights(resumedModel) == Self.weights(straight))
+
+        let other = Self.adapter(Self.model(), Self.options(.random))
+        #expect(throws: ModelError.self) { try other.resume(from: path) }
+    }
+
+    @Test(arguments: [Gate.Kind.none, .random])
+    func unmeasuredGatesSkipTheMeasurer(gate: Gate.Kind) {
+        let e = Self.adapter(Self.model(), Self.options(gate)).runEpoch()
+        #expect(e.measurerSeconds == 0)
+        #expect(e.gate?.meanSkewnessKept == nil)
+        #expect(e.gate?.keptFraction == (gate == .none ? 1 : 0.5))
+    }
+
+    @Test func sourceOnlyHasNoSelfSupervision() {
+        var o = Self.options(.none)
+        o.reconstructionWeight = 0
+        o.rotationWeight = 0
+        let e = Self.adapter(Self.model(), o).runEpoch()
+        #expect(e.gate == nil && e.agreement == nil)
+        #expect(e.losses.reconstruction == 0 && e.losses.rotation == 0)
+    }
+
+    @Test func selfTrainingThresholdFallsLinearly() {
+        let st = SelfTraining(fromEpoch: 3, startThreshold: 0.9, endThreshold: 0.7)
+        #expect(st.threshold(epoch: 2, of: 7) == nil)
+        #expect(st.threshold(epoch: 3, of: 7) == 0.9)
+        #expect(abs(st.threshold(epoch: 5, of: 7)! - 0.8) < 1e-12)
+        #expect(abs(st.threshold(epoch: 7, of: 7)! - 0.7) < 1e-12)
+    }
+}
