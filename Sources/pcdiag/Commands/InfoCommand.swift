@@ -9,7 +9,7 @@ struct InfoCommand: ParsableCommand {
         abstract: "Describe point cloud files: points, fields, layout, bounds, centroid.",
         discussion: """
             With --format json: one object for a single file, an array for several. A .safetensors model \
-            file is described by its architecture, classes, parameter count, preprocessing and training. \
+            file is described by its architecture, classes, parameter count, preprocessing, training and adaptation. \
             'points' counts valid points (all coordinates finite); 'total_points' counts every record, \
             including the NaN holes of organized depth scans. Inputs may be files, folders, globs or list \
             files (@list.txt). A file that cannot be read is reported on stderr and the others go on.
@@ -75,6 +75,13 @@ struct InfoCommand: ParsableCommand {
             r["seed"] = .int(Int(truncatingIfNeeded: t.seed))
             r["recipe"] = .string(t.recipe)
             if let a = t.validationAccuracy { r["validation_accuracy"] = .double(a) }
+        }
+        if let a = m.adaptation {
+            r["adaptation"] = .object(Record(fields: [
+                ("source_model", .string(a.sourceModel)), ("source", .string(a.sourceData)), ("target", .string(a.targetData)),
+                ("epoch", .int(a.epoch)), ("epochs", .int(a.epochs)), ("seed", .int(Int(truncatingIfNeeded: a.seed))), ("recipe", .string(a.recipe)),
+                ("source_validation_accuracy", a.sourceValidationAccuracy.map(Value.double) ?? .null),
+            ]))
         }
         // What calibrate stored: an unreadable calibration is reported, the weights still described.
         switch Result(catching: { try Diagnostician(model: model) }) {

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `adapt` through the binary on a slice of the shared data with the shipped PointNet: the model, its
+/// provenance, the JSON report, resume, labels for reporting, and the refusals.
+@Suite(.enabled(if: TestPaths.hasSharedData, "needs ../shared/data"), .serialized)
+struct AdaptCommandTests {
+    static let dir = TestPaths.scratch("adapt-command")
+    static let shipped = DiagnosticsCommandTests.shipped
+
+    /// Three scans per class in class folders (links to the shared files).
+    static let labelledTarget: String = {
+        let root = dir.appendingPathComponent("target")
+        let fm = FileManager.default
+        let test = TestPaths.shared("scans-sim/test")
+        for name in try! fm.contentsOfDirectory(atPath: test).sorted() {
+            let folder = root.appendingPathComponent(name)
+            try! fm.createDirectory(at: folder, withIntermediateDirectories: true)
+            for file in try! fm.contentsOfDirectory(atPath: test + "/" + name).filter({ $0.hasSuffix(".pcd") }).sorted().prefix(3) {
+                try? fm.createSymbolicLink(atPath: folder.appendingPathComponent(file).path, withDestinationPath: test + "/" + name + "/" + file)
+            }
+        }
+        return root.path
+    }()
+
+    static func adapt(_ output: String, _ extra: [String]) throws -> CLI.Run {
+        try CLI.run(["adapt", "--model", shipped, "--source", DiagnosticsCommandTests.manifest, "-o", output,
+                     "--epochs", "2", "--batch-size", "8", "--limit", "40"] + extra, timeout: 600)
+    }
+
+    static func json(_ path: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+    }
+
+    @Test func adaptsRecordsProvenanceAndResumes() throws {
+        let output = Self.dir.appendingPathComponent("adapted.safetensors").path
+        let run = try Self.adapt(output, ["--target", "@" + DiagnosticsCommandTests.scans])
+        #expect(run.status == 0, "\(run.stderr)")
+        let record = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(record["model"] as? String == output)
+        #expect(record["target_accuracy"] is NSNull, "no target labels, no target accuracy")
+        #expect(run.stderr.contains("not calibrated"))
+
+        let report = try Self.json(Self.dir.appendingPathComponent("adapted.json").path)
+        let epochs = try #require(report["epochs"] as? [[String: Any]])
+        #expect(epochs.count == 2)
+        let gate = try #require(epochs[0]["gate"] as? [String: Any])
+        #expect(gate["kept_fraction"] as? Double == 0.5)
+        #expect((gate["mean_skewness_kept"] as! Double) <= (gate["mean_skewness_dropped"] as! Double))
+        let agreement = try #require(epochs[0]["agreement"] as? [String: Any])
+        #expect(agreement["reference"] as? String == "source")
+        #expect(report["selected_epoch"] as? Int == record["epoch"] as? Int)
+
+        let info = try CLI.run(["info", output, "--format", "json"])
+        let described = try #require(JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+        let adaptation = try #require(described["adaptation"] as? [String: Any])
+        #expect(adaptation["source_model"] as? String == Self.shipped)
+        #expect(adaptation["epochs"] as? Int == 2)
+        #expect((adaptation["recipe"] as? String)?.contains("gate skewness ρ 0.5") == true)
+        #expect(described["calibrated"] as? Bool == false)
+        #expect(described["trained_on"] != nil, "the source training record is kept")
+
+        let again = try Self.adapt(output, ["--target", "@" + DiagnosticsCommandTests.scans])
+        #expect(again.status == 6 && again.stderr.contains("exists"))
+        let resumed = try Self.adapt(output, ["--target", "@" + DiagnosticsCommandTests.scans, "--resume", "--epochs", "3"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resumed from") && resumed.stderr.contains("after epoch 2"))
+        #expect(try (Self.json(Self.dir.appendingPathComponent("adapted.json").path)["epochs"] as? [Any])?.count == 3)
+    }
+
+    @Test func targetLabelsAreReportedNotUsed() throws {
+        let output = Self.dir.appendingPathComponent("labelled.safetensors").path
+        let run = try Self.adapt(output, ["--target", Self.labelledTarget, "--target-labels", "--gate", "random", "--epochs", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let epochs = try #require(try Self.json(Self.dir.appendingPathComponent("labelled.json").path)["epochs"] as? [[String: Any]])
+        #expect((0 ... 1).contains(epochs[0]["target_accuracy"] as? Double ?? -1))
+        #expect((epochs[0]["agreement"] as? [String: Any])?["reference"] as? String == "target-oracle")
+        #expect(epochs[0]["measurer_seconds"] as? Double == 0, "the random gate measures nothing")
+    }
+
+    @Test func badInputsGetOneLineErrors() throws {
+        let empty = Self.dir.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let none = try Self.adapt(Self.dir.appendingPathComponent("x.safetensors").path, ["--target", empty.path])
+        #expect(none.status == 3 && none.stderrLines.count == 1, "\(none.stderr)")
+        let late = try Self.adapt(Self.dir.appendingPathComponent("y.safetensors").path, ["--target", empty.path, "--self-training-from", "5"])
+        #expect(late.status == 2 && late.stderr.contains("--self-training-from"))
+        let nowhere = try Self.adapt("/nonexistent-folder/z.safetensors", ["--target", empty.path])
+        #expect(nowhere.status == 6 && nowhere.stderr.contains("does not exist"))
+    }
+}
