@@ -19,12 +19,13 @@ public struct AdaptationOptions: Sendable, Equatable, Codable {
     public var rotationWeight = 0.5
     /// Also run the self-supervised tasks on source batches (DefRec's "source and target" variant).
     public var selfSupervisedOnSource = false
-    /// How the backbone's BatchNorm normalises target passes. Off (default): with the running
-    /// statistics, which only source passes update — one set of statistics then serves both domains
-    /// at inference, as it must, and the target is trained the way it will be classified. On: with
-    /// each target batch's own statistics, as DefRec's reference code, which also drags the running
-    /// statistics toward a source/target blend that fits neither.
-    public var targetBatchStatistics = false
+    /// Whether the network's BatchNorm normalises each pass with the batch's own statistics and
+    /// updates its running statistics, as when training from scratch and in DefRec's reference code.
+    /// Off (default): every pass normalises with the source model's running statistics, left
+    /// unchanged. One set of statistics must serve both domains at inference; batch statistics of
+    /// mixed (PCM) and target clouds drag it to a blend that fits neither, and train the network to
+    /// normalise differently from how it will classify.
+    public var batchStatistics = false
     public var gate = Gate()
     /// α of the saliency map the measurer takes the skewness of.
     public var saliencyAlpha = 1.0
@@ -35,7 +36,7 @@ public struct AdaptationOptions: Sendable, Equatable, Codable {
 
     public var tasks: [String] {
         [mixup ? "pcm" : nil, reconstructionWeight > 0 ? "defrec×\(reconstructionWeight)" : nil,
-         rotationWeight > 0 ? "rotation×\(rotationWeight)" : nil, selfTraining.map { "self-training from epoch \($0.fromEpoch)" }]
+         rotationWeight > 0 ? "rotation×\(rotationWeight)" : nil, selfTraining.map { "self-training from epoch \($0.fromEpoch) (share \($0.startShare)→\($0.endShare))" }]
             .compactMap { $0 }
     }
 
@@ -44,32 +45,45 @@ public struct AdaptationOptions: Sendable, Equatable, Codable {
             : "gate \(gate.kind.rawValue) ρ \(gate.keepRatio)\(gate.kind == .skewness ? " (\(gate.threshold.rawValue) threshold, α \(saliencyAlpha))" : "")"
         return "adam lr \(learningRate) wd \(weightDecay), cosine over \(epochs) epochs, batch \(batchSize), label smoothing \(labelSmoothing), "
             + "augmentation \(augmentation.summary); tasks \(tasks.joined(separator: ", "))\(selfSupervisedOnSource ? " (self-supervision on source too)" : ""); "
-            + "\(gateText); target BatchNorm \(targetBatchStatistics ? "batch" : "running") statistics; seed \(seed)"
+            + "\(gateText); BatchNorm \(batchStatistics ? "batch statistics" : "statistics frozen"); seed \(seed)"
     }
 }
 
-/// Confident target pseudo-labels in later epochs: from epoch `fromEpoch` (1-based) on, each target
-/// cloud whose predicted probability (inference mode, at the start of the epoch) reaches the threshold
-/// is trained on as if labelled; the threshold falls linearly from `startThreshold` to `endThreshold`
-/// over the remaining epochs, as the model's answers on the target improve.
+/// Confident target pseudo-labels in later epochs, class-balanced (CBST, Zou et al. 2018): from epoch
+/// `fromEpoch` (1-based) on, the target clouds are classified (inference mode, at the start of the
+/// epoch) and, of those predicted as each class, the most confident `share` are trained on as if
+/// labelled. The share grows linearly from `startShare` to `endShare` over the remaining epochs, as
+/// the model's answers on the target improve. A share rather than a probability threshold: a model
+/// trained with label smoothing is never very confident (ε = 0.2 over 10 classes caps the fitted
+/// probability near 0.82), and a threshold would also favour the classes the model already knows.
 public struct SelfTraining: Sendable, Equatable, Codable {
     public var fromEpoch: Int
-    public var startThreshold = 0.95
-    public var endThreshold = 0.8
+    public var startShare = 0.2
+    public var endShare = 0.6
     public var weight = 1.0
 
-    public init(fromEpoch: Int, startThreshold: Double = 0.95, endThreshold: Double = 0.8, weight: Double = 1.0) {
+    public init(fromEpoch: Int, startShare: Double = 0.2, endShare: Double = 0.6, weight: Double = 1.0) {
         self.fromEpoch = fromEpoch
-        self.startThreshold = startThreshold
-        self.endThreshold = endThreshold
+        self.startShare = startShare
+        self.endShare = endShare
         self.weight = weight
     }
 
-    /// The threshold in (1-based) `epoch` of `epochs`; nil before self-training starts.
-    public func threshold(epoch: Int, of epochs: Int) -> Double? {
+    /// The share in (1-based) `epoch` of `epochs`; nil before self-training starts.
+    public func share(epoch: Int, of epochs: Int) -> Double? {
         guard epoch >= fromEpoch else { return nil }
         let span = max(epochs - fromEpoch, 1)
-        return startThreshold + (endThreshold - startThreshold) * Double(min(epoch - fromEpoch, span)) / Double(span)
+        return startShare + (endShare - startShare) * Double(min(epoch - fromEpoch, span)) / Double(span)
+    }
+
+    /// The pseudo-label of each cloud (nil: not among its predicted class's most confident `share`).
+    public static func select(_ predictions: [Prediction], share: Double) -> [Int?] {
+        var labels = [Int?](repeating: nil, count: predictions.count)
+        for (label, members) in Dictionary(grouping: predictions.indices, by: { predictions[$0].label }) {
+            let ranked = members.sorted { (-predictions[$0].probabilities[label], $0) < (-predictions[$1].probabilities[label], $1) }
+            for i in ranked.prefix(Int((share * Double(members.count)).rounded(.up))) { labels[i] = label }
+        }
+        return labels
     }
 }
 
@@ -98,7 +112,8 @@ public struct AdaptationEpoch: Sendable, Equatable, Codable {
     }
 
     public struct PseudoLabels: Sendable, Equatable, Codable {
-        public var threshold: Double
+        /// The share of each predicted class taken.
+        public var share: Double
         public var fraction: Double
         public var accuracy: Double?
     }

@@ -7,9 +7,9 @@ import Support
 /// Multi-task unsupervised domain adaptation of a trained model (DESIGN §3): each step sums the
 /// gradients of separate passes — source classification (PCM-mixed), DefRec reconstruction and
 /// rotation prediction on target clouds (each sample admitted by the gate), pseudo-labelled target
-/// clouds when self-training — and takes one Adam step. Passes are separate so BatchNorm sees one
-/// domain at a time, as in the reference implementations. Target labels, when given, are only
-/// reported.
+/// clouds when self-training — and takes one Adam step. BatchNorm keeps the source model's statistics
+/// unless `batchStatistics` is set (then passes are separate so it sees one domain at a time, as in
+/// the reference implementations). Target labels, when given, are only reported.
 public final class Adapter {
     public let model: Model
     public let options: AdaptationOptions
@@ -94,6 +94,15 @@ public final class Adapter {
         for row in 0 ..< rows { options.augmentation.apply(input.pointer + row * n * 3, count: n, using: &rng) }
     }
 
+    /// `clean` ([b, n, 3] values) copied into `input` and augmented; returns n.
+    func loadAugmented(_ clean: [Float], rows b: Int) -> Int {
+        let n = clean.count / (3 * b)
+        input.resize([b, n, 3])
+        for i in clean.indices { input[i] = clean[i] }
+        augmentBatch(rows: b)
+        return n
+    }
+
     /// Source classification on the clouds at `indices`, PCM-mixed when on: (loss, right answers).
     func classificationPass(_ indices: ArraySlice<Int>) -> (loss: Double, correct: Int) {
         source.batch(indices, into: input)
@@ -116,7 +125,7 @@ public final class Adapter {
                 answers[r] = share >= 0.5 ? labels[r] : labels[partner[r]]
             }
         }
-        let logits = model.network.forward(input, training: true)
+        let logits = model.network.forward(input, training: options.batchStatistics)
         let loss = SoftmaxCrossEntropy<Float>(labelSmoothing: options.labelSmoothing)(logits, targets: targets, gradient: lossGradient)
         _ = model.network.backward(lossGradient)
         harvest()
@@ -124,18 +133,14 @@ public final class Adapter {
     }
 
     /// DefRec on `clean` clouds ([b, n, 3] values), each weighted (0: dropped by the gate): the mean
-    /// Chamfer distance over the kept clouds' deformed regions. `batchStatistics`: the backbone's
-    /// BatchNorm in training mode (else with its running statistics, left unchanged).
-    func reconstructionPass(_ clean: [Float], rows b: Int, weights: [Double], batchStatistics: Bool) -> Double {
+    /// Chamfer distance over the kept clouds' deformed regions.
+    func reconstructionPass(_ clean: [Float], rows b: Int, weights: [Double]) -> Double {
         guard let head = reconstruction, weights.contains(where: { $0 > 0 }) else { return 0 }
-        let n = clean.count / (3 * b)
-        input.resize([b, n, 3])
-        for i in clean.indices { input[i] = clean[i] }
-        augmentBatch(rows: b)
+        let n = loadAugmented(clean, rows: b)
         let truth = input.array
         let regions = (0 ..< b).map { RegionDeformation().apply(input.pointer + $0 * n * 3, count: n, using: &rng) }
         let network = model.network
-        _ = network.forward(input, training: batchStatistics)
+        _ = network.forward(input, training: options.batchStatistics)
         let out = head.forward(points: network.pointFeatures, global: network.globalFeature, training: true)
         outputGradient.resize(out.shape)
         outputGradient.fill(0)
@@ -165,18 +170,15 @@ public final class Adapter {
     }
 
     /// Rotation prediction on `clean` clouds, each weighted: the weighted cross-entropy. The rotated
-    /// clouds leave BatchNorm's running statistics alone whatever `batchStatistics` says.
-    func rotationPass(_ clean: [Float], rows b: Int, weights: [Double], batchStatistics: Bool) -> Double {
+    /// clouds never move BatchNorm's running statistics.
+    func rotationPass(_ clean: [Float], rows b: Int, weights: [Double]) -> Double {
         guard let head = rotation, weights.contains(where: { $0 > 0 }) else { return 0 }
-        let n = clean.count / (3 * b)
-        input.resize([b, n, 3])
-        for i in clean.indices { input[i] = clean[i] }
-        augmentBatch(rows: b)
+        let n = loadAugmented(clean, rows: b)
         let turns = (0 ..< b).map { _ in Int.random(in: 0 ..< 4, using: &rng) }
         for r in 0 ..< b { QuarterTurn.apply(input.pointer + r * n * 3, count: n, turns: turns[r]) }
         return keepingRunningStatistics {
             let network = model.network
-            _ = network.forward(input, training: batchStatistics)
+            _ = network.forward(input, training: options.batchStatistics)
             let logits = head.forward(network.globalFeature, training: true)
             let loss = SoftmaxCrossEntropy<Float>()(logits, targets: turns.map { t in (0 ..< 4).map { $0 == t ? 1 : 0 } }, weights: weights,
                                                     gradient: lossGradient)
@@ -192,8 +194,8 @@ public final class Adapter {
         guard labels.contains(where: { $0 != nil }) else { return 0 }
         target.batch(indices, into: input)
         augmentBatch(rows: indices.count)
-        let k = target.classes.count
-        let logits = model.network.forward(input, training: options.targetBatchStatistics)
+        let k = model.metadata.architecture.classes  // an unlabelled target has one placeholder class
+        let logits = model.network.forward(input, training: options.batchStatistics)
         let loss = SoftmaxCrossEntropy<Float>(labelSmoothing: options.labelSmoothing)(
             logits, targets: labels.map { l in (0 ..< k).map { $0 == l ? 1 : 0 } }, weights: labels.map { $0 == nil ? 0 : 1 },
             gradient: lossGradient)
@@ -213,7 +215,7 @@ public final class Adapter {
     }
 
     /// The self-supervised passes over one batch of clouds from `set` (the target or the source), gated.
-    func selfSupervisedPasses(_ set: PreparedSet, _ indices: ArraySlice<Int>, isTarget: Bool, into tally: inout Tally) {
+    func selfSupervisedPasses(_ set: PreparedSet, _ indices: ArraySlice<Int>, into tally: inout Tally) {
         set.batch(indices, into: input)
         let b = indices.count
         let clean = input.array
@@ -232,9 +234,8 @@ public final class Adapter {
             }
         }
         let weights = keep.map { $0 ? 1.0 : 0 }
-        let batchStatistics = isTarget ? options.targetBatchStatistics : true
-        tally.losses.reconstruction += reconstructionPass(clean, rows: b, weights: weights, batchStatistics: batchStatistics)
-        tally.losses.rotation += rotationPass(clean, rows: b, weights: weights, batchStatistics: batchStatistics)
+        tally.losses.reconstruction += reconstructionPass(clean, rows: b, weights: weights)
+        tally.losses.rotation += rotationPass(clean, rows: b, weights: weights)
     }
 
     func step(source sourceIndices: ArraySlice<Int>, target targetIndices: ArraySlice<Int>, pseudo: [Int?]?, into tally: inout Tally) {
@@ -243,8 +244,8 @@ public final class Adapter {
         tally.correct += correct
         tally.seen += sourceIndices.count
         if selfSupervised {
-            selfSupervisedPasses(target, targetIndices, isTarget: true, into: &tally)
-            if options.selfSupervisedOnSource { selfSupervisedPasses(source, sourceIndices, isTarget: false, into: &tally) }
+            selfSupervisedPasses(target, targetIndices, into: &tally)
+            if options.selfSupervisedOnSource { selfSupervisedPasses(source, sourceIndices, into: &tally) }
         }
         if let pseudo, let weight = options.selfTraining?.weight {
             tally.losses.pseudo += pseudoLabelPass(targetIndices, labels: targetIndices.map { pseudo[$0] }, weight: weight)
@@ -262,14 +263,13 @@ public final class Adapter {
         let b = options.batchSize
         var pseudo: [Int?]? = nil
         var pseudoReport: AdaptationEpoch.PseudoLabels? = nil
-        if let st = options.selfTraining, let threshold = st.threshold(epoch: epoch + 1, of: options.epochs) {
-            let predictions = model.predict(target)
-            let labels = predictions.map { Double($0.probabilities.max() ?? 0) >= threshold ? $0.label : nil }
+        if let st = options.selfTraining, let share = st.share(epoch: epoch + 1, of: options.epochs) {
+            let labels = SelfTraining.select(model.predict(target), share: share)
             pseudo = labels
-            let confident = labels.indices.filter { labels[$0] != nil }
-            pseudoReport = .init(threshold: threshold, fraction: Double(confident.count) / Double(max(target.count, 1)),
+            let chosen = labels.indices.filter { labels[$0] != nil }
+            pseudoReport = .init(share: share, fraction: Double(chosen.count) / Double(max(target.count, 1)),
                                  accuracy: targetLabels.flatMap { truth in
-                                     confident.isEmpty ? nil : Double(confident.filter { labels[$0] == truth[$0] }.count) / Double(confident.count)
+                                     chosen.isEmpty ? nil : Double(chosen.filter { labels[$0] == truth[$0] }.count) / Double(chosen.count)
                                  })
         }
         let order = Array(0 ..< source.count).shuffled(using: &rng)
@@ -340,8 +340,8 @@ public final class Adapter {
             func ssl(_ rows: (Int) -> Bool) -> [Float] {
                 gradient {
                     let weights = (0 ..< b).map { rows($0) ? 1.0 : 0 }
-                    _ = reconstructionPass(clean, rows: b, weights: weights, batchStatistics: options.targetBatchStatistics)
-                    _ = rotationPass(clean, rows: b, weights: weights, batchStatistics: options.targetBatchStatistics)
+                    _ = reconstructionPass(clean, rows: b, weights: weights)
+                    _ = rotationPass(clean, rows: b, weights: weights)
                 }
             }
             let reference: [Float]
@@ -350,7 +350,7 @@ public final class Adapter {
                 kind = "target-oracle"
                 reference = gradient {
                     target.batch(targetRows[...], into: input)
-                    let logits = model.network.forward(input, training: options.targetBatchStatistics)
+                    let logits = model.network.forward(input, training: options.batchStatistics)
                     _ = SoftmaxCrossEntropy<Float>(labelSmoothing: options.labelSmoothing)(logits, labels: targetRows.map { truth[$0] },
                                                                                           gradient: lossGradient)
                     _ = model.network.backward(lossGradient)
@@ -360,7 +360,7 @@ public final class Adapter {
                 kind = "source"
                 reference = gradient {
                     source.batch(sourceRows[...], into: input)
-                    let logits = model.network.forward(input, training: true)
+                    let logits = model.network.forward(input, training: options.batchStatistics)
                     _ = SoftmaxCrossEntropy<Float>(labelSmoothing: options.labelSmoothing)(logits, labels: sourceRows.map { source.labels[$0] },
                                                                                           gradient: lossGradient)
                     _ = model.network.backward(lossGradient)

@@ -70,7 +70,7 @@ import Testing
     @Test func targetLabelsOnlyReport() {
         let (m1, m2) = (Self.model(), Self.model())
         var o = Self.options()
-        o.selfTraining = SelfTraining(fromEpoch: 2, startThreshold: 0.6, endThreshold: 0.5)
+        o.selfTraining = SelfTraining(fromEpoch: 2, startShare: 0.5, endShare: 0.5)
         let (a1, a2) = (Self.adapter(m1, o, targetLabels: true), Self.adapter(m2, o))
         for _ in 0 ..< 2 {
             _ = a1.runEpoch()
@@ -121,11 +121,20 @@ import Testing
         #expect(e.losses.reconstruction == 0 && e.losses.rotation == 0)
     }
 
-    @Test func selfTrainingThresholdFallsLinearly() {
-        let st = SelfTraining(fromEpoch: 3, startThreshold: 0.9, endThreshold: 0.7)
-        #expect(st.threshold(epoch: 2, of: 7) == nil)
-        #expect(st.threshold(epoch: 3, of: 7) == 0.9)
-        #expect(abs(st.threshold(epoch: 5, of: 7)! - 0.8) < 1e-12)
-        #expect(abs(st.threshold(epoch: 7, of: 7)! - 0.7) < 1e-12)
+    @Test func selfTrainingShareGrowsLinearly() {
+        let st = SelfTraining(fromEpoch: 3, startShare: 0.2, endShare: 0.6)
+        #expect(st.share(epoch: 2, of: 7) == nil)
+        #expect(st.share(epoch: 3, of: 7) == 0.2)
+        #expect(abs(st.share(epoch: 5, of: 7)! - 0.4) < 1e-12)
+        #expect(abs(st.share(epoch: 7, of: 7)! - 0.6) < 1e-12)
+    }
+
+    @Test func pseudoLabelsAreTheMostConfidentShareOfEachPredictedClass() {
+        // Five clouds predicted as class 0 (logit margins 1…5), two as class 1.
+        let predictions = [1.0, 5, 2, 4, 3].map { Prediction(logits: [Float($0), 0]) } + [2.0, 1].map { Prediction(logits: [0, Float($0)]) }
+        let labels = SelfTraining.select(predictions, share: 0.4)
+        // ⌈0.4 · 5⌉ = 2 of class 0 (margins 5 and 4), ⌈0.4 · 2⌉ = 1 of class 1 (margin 2): the smaller class is not crowded out.
+        #expect(labels == [nil, 0, nil, 0, nil, 1, nil])
+        #expect(SelfTraining.select(predictions, share: 1).allSatisfy { $0 != nil })
     }
 }

@@ -35,7 +35,7 @@ struct AdaptCommandTests {
 
     @Test func adaptsRecordsProvenanceAndResumes() throws {
         let output = Self.dir.appendingPathComponent("adapted.safetensors").path
-        let run = try Self.adapt(output, ["--target", "@" + DiagnosticsCommandTests.scans])
+        let run = try Self.adapt(output, ["--target", "@" + DiagnosticsCommandTests.scans, "--self-training-from", "2"])
         #expect(run.status == 0, "\(run.stderr)")
         let record = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(record["model"] as? String == output)
@@ -61,9 +61,13 @@ struct AdaptCommandTests {
         #expect(described["calibrated"] as? Bool == false)
         #expect(described["trained_on"] != nil, "the source training record is kept")
 
-        let again = try Self.adapt(output, ["--target", "@" + DiagnosticsCommandTests.scans])
+        let pseudo = try #require(epochs[1]["pseudo_labels"] as? [String: Any])
+        #expect(pseudo["share"] as? Double == 0.2 && pseudo["accuracy"] == nil, "the first self-training epoch takes the start share; no labels, no accuracy")
+        #expect(epochs[0]["pseudo_labels"] == nil)
+
+        let again = try Self.adapt(output, ["--target", "@" + DiagnosticsCommandTests.scans, "--self-training-from", "2"])
         #expect(again.status == 6 && again.stderr.contains("exists"))
-        let resumed = try Self.adapt(output, ["--target", "@" + DiagnosticsCommandTests.scans, "--resume", "--epochs", "3"])
+        let resumed = try Self.adapt(output, ["--target", "@" + DiagnosticsCommandTests.scans, "--self-training-from", "2", "--resume", "--epochs", "3"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("resumed from") && resumed.stderr.contains("after epoch 2"))
         #expect(try (Self.json(Self.dir.appendingPathComponent("adapted.json").path)["epochs"] as? [Any])?.count == 3)

@@ -19,7 +19,9 @@ struct AdaptCommand: ParsableCommand {
             the current network (predicted class, inference-mode BatchNorm) and keeps the self-supervised \
             loss only for the lowest --keep-ratio share (--gate random keeps a random share of the same \
             size, --gate none keeps all); the classification loss is never gated. --self-training-from E \
-            adds confident target pseudo-labels from epoch E on.
+            adds pseudo-labels from epoch E on: the most confident --pseudo-share of the target clouds \
+            predicted as each class. BatchNorm keeps the source model's statistics in every pass \
+            (--batch-statistics: each batch's own, as DefRec's reference code).
 
             The model is chosen on source validation accuracy (--source-val, else a seeded stratified \
             --val-fraction of --source held out); target labels are never used to train or choose — \
@@ -56,8 +58,8 @@ struct AdaptCommand: ParsableCommand {
     @Option(name: .customLong("defrec-weight"), help: "Weight of DefRec reconstruction (0: off).") var defrecWeight = 0.5
     @Option(name: .customLong("rotation-weight"), help: "Weight of rotation prediction (0: off).") var rotationWeight = 0.5
     @Flag(name: .customLong("ssl-on-source"), help: "Also run the self-supervised tasks on source batches.") var sslOnSource = false
-    @Flag(name: .customLong("target-batch-statistics"), help: "Normalise target passes with their own batch statistics (DefRec's reference code), moving BatchNorm's running statistics toward the target.")
-    var targetBatchStatistics = false
+    @Flag(name: .customLong("batch-statistics"), help: "BatchNorm normalises with each batch's statistics and updates its running ones (DefRec's reference code); default: the source model's statistics, frozen.")
+    var batchStatistics = false
     @Option(help: "Gate of the self-supervised loss: none, skewness (SM-DSB) or random.") var gate = Gate.Kind.skewness
     @Option(name: .customLong("keep-ratio"), help: "ρ: share of each batch the gate keeps.") var keepRatio = 0.5
     @Option(name: .customLong("gate-threshold"), help: "batch (the batch's own ρ-quantile) or running (recent batches').")
@@ -65,8 +67,8 @@ struct AdaptCommand: ParsableCommand {
     @Option(help: "α of the measurer's saliency map.") var alpha = 1.0
     @Option(name: .customLong("self-training-from"), help: "First epoch (1-based) with target pseudo-labels; off by default.")
     var selfTrainingFrom: Int?
-    @Option(name: .customLong("pseudo-threshold"), help: "Pseudo-label confidence, first:last epoch of self-training.")
-    var pseudoThreshold = "0.95:0.8"
+    @Option(name: .customLong("pseudo-share"), help: "Share of each predicted class pseudo-labelled (most confident first), first:last epoch of self-training.")
+    var pseudoShare = "0.2:0.6"
     @Option(name: .customLong("pseudo-weight"), help: "Weight of the pseudo-label loss.") var pseudoWeight = 1.0
     @Flag(name: .customLong("target-labels"), help: "Report target accuracy from the target's class folders (never used to train or choose).")
     var targetLabels = false
@@ -86,14 +88,14 @@ struct AdaptCommand: ParsableCommand {
         if let selfTrainingFrom, !(1 ... epochs).contains(selfTrainingFrom) {
             throw ValidationError("--self-training-from must be an epoch between 1 and --epochs")
         }
-        _ = try thresholds()
+        _ = try shares()
         if let limit, limit < batchSize { throw ValidationError("--limit must be at least --batch-size") }
     }
 
-    func thresholds() throws -> (Double, Double) {
-        let parts = pseudoThreshold.split(separator: ":").compactMap { Double($0) }
+    func shares() throws -> (Double, Double) {
+        let parts = pseudoShare.split(separator: ":").compactMap { Double($0) }
         guard parts.count == 2 || parts.count == 1, parts.allSatisfy({ (0 ... 1).contains($0) }) else {
-            throw ValidationError("--pseudo-threshold must be P or FIRST:LAST with values in [0, 1]")
+            throw ValidationError("--pseudo-share must be S or FIRST:LAST with values in [0, 1]")
         }
         return (parts[0], parts.last!)
     }
@@ -113,11 +115,11 @@ struct AdaptCommand: ParsableCommand {
             o.reconstructionWeight = defrecWeight
             o.rotationWeight = rotationWeight
             o.selfSupervisedOnSource = sslOnSource
-            o.targetBatchStatistics = targetBatchStatistics
+            o.batchStatistics = batchStatistics
             o.gate = Gate(kind: gate, keepRatio: keepRatio, threshold: gateThreshold)
             o.saliencyAlpha = alpha
-            let (first, last) = try thresholds()
-            o.selfTraining = selfTrainingFrom.map { SelfTraining(fromEpoch: $0, startThreshold: first, endThreshold: last, weight: pseudoWeight) }
+            let (first, last) = try shares()
+            o.selfTraining = selfTrainingFrom.map { SelfTraining(fromEpoch: $0, startShare: first, endShare: last, weight: pseudoWeight) }
             o.seed = seed
             return o
         }
@@ -245,7 +247,9 @@ struct AdaptCommand: ParsableCommand {
             if let k = g.meanSkewnessKept, let d = g.meanSkewnessDropped { parts.append(String(format: "skew kept %.2f / dropped %.2f", k, d)) }
         }
         if let a = e.agreement { parts.append(String(format: "cos low %.3f high %.3f", a.lowSkewness, a.highSkewness)) }
-        if let p = e.pseudoLabels { parts.append(String(format: "pseudo %.0f%% ≥ %.2f", p.fraction * 100, p.threshold)) }
+        if let p = e.pseudoLabels {
+            parts.append(String(format: "pseudo-labelled %.0f%%", p.fraction * 100) + (p.accuracy.map { String(format: " (%.1f%% right)", $0 * 100) } ?? ""))
+        }
         if let t = e.targetAccuracy { parts.append(String(format: "target %.2f%%", t * 100)) }
         parts.append(String(format: "%.0fs (measurer %.0fs)", e.seconds, e.measurerSeconds))
         return parts.joined(separator: "  ")
