@@ -206,6 +206,10 @@ import TestSupport
         #expect(info.stdout.contains("\"\(arch)\""), "\(info.stdout)")
         let described = try #require(JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
         #expect(described["calibrated"] as? Bool == true, "shipped models are calibrated")
+        if model.hasSuffix("-scans.safetensors") {
+            let adaptation = try #require(described["adaptation"] as? [String: Any], "an adapted model records how")
+            #expect((adaptation["target"] as? String)?.contains("scans-sim/train") == true)
+        }
         for (sample, expected) in [("chair_cad.pcd", "chair"), ("lamp_cad.ply", "lamp")] {
             let run = try CLI.run(["classify", "--model", model, "--format", "json", TestPaths.sample(sample)])
             #expect(run.status == 0, "\(run.stderr)")
