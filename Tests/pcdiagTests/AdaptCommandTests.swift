@@ -90,6 +90,11 @@ struct AdaptCommandTests {
         #expect(none.status == 3 && none.stderrLines.count == 1, "\(none.stderr)")
         let late = try Self.adapt(Self.dir.appendingPathComponent("y.safetensors").path, ["--target", empty.path, "--self-training-from", "5"])
         #expect(late.status == 2 && late.stderr.contains("--self-training-from"))
+        let existing = Self.dir.appendingPathComponent("kept.safetensors").path
+        try Data("not a model".utf8).write(to: URL(fileURLWithPath: existing))
+        let noCheckpoint = try Self.adapt(existing, ["--target", empty.path, "--resume"])
+        #expect(noCheckpoint.status == 6, "--resume without a checkpoint does not replace an existing file")
+        #expect(try String(contentsOfFile: existing, encoding: .utf8) == "not a model")
         let nowhere = try Self.adapt("/nonexistent-folder/z.safetensors", ["--target", empty.path])
         #expect(nowhere.status == 6 && nowhere.stderr.contains("does not exist"))
     }

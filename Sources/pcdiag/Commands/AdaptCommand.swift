@@ -127,7 +127,9 @@ struct AdaptCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        for path in [output, reportPath] where !force && !resume && FileManager.default.fileExists(atPath: path) {
+        // --resume continues a checkpoint; without one it must not replace what is there.
+        let continuing = resume && FileManager.default.fileExists(atPath: checkpointPath)
+        for path in [output, reportPath] where !force && !continuing && FileManager.default.fileExists(atPath: path) {
             throw CommandFailure(status: .output, message: "\(path): exists (use --force to overwrite, --resume to continue)")
         }
         let folder = (output as NSString).deletingLastPathComponent
