@@ -367,7 +367,11 @@ public final class Adapter {
                     harvest()
                 }
             }
-            let (lowGradient, highGradient, allGradient) = (ssl(low.contains), ssl { !low.contains($0) }, ssl { _ in true })
+            let (lowGradient, highGradient) = (ssl(low.contains), ssl { !low.contains($0) })
+            // Both halves saw the same deformations and turns, and each loss is a mean over its samples,
+            // so the whole batch's gradient is their mean weighted by size (the cosine ignores the scale).
+            let (nLow, nHigh) = (Float(low.count), Float(b - low.count))
+            let allGradient = zip(lowGradient, highGradient).map { nLow * $0 + nHigh * $1 }
             // The shared parameters: those the self-supervised loss reaches (not the classifier, not the heads).
             let reached = reference.indices.filter { allGradient[$0] != 0 && reference[$0] != 0 }
             return .init(reference: kind, lowSkewness: cosine(reference, lowGradient, reached),

@@ -19,7 +19,7 @@ public final class Dense<T: EngineScalar>: Module, ParameterGradientsOptional {
                 seed: UInt64 = 0) {
         self.inputs = inputs
         self.outputs = outputs
-        var rng = SeededGenerator(seed: seed ^ UInt64(truncatingIfNeeded: name.hashValueStable))
+        var rng = SeededGenerator(seed: seed ^ UInt64(truncatingIfNeeded: FNV1a.hash(name)))
         let bound = 1 / Double(inputs).squareRoot()
         let w = (0 ..< inputs * outputs).map { _ in T(Double.random(in: -bound ... bound, using: &rng)) }
         weight = Parameter(name: name + ".weight", shape: storedShape ?? [outputs, inputs], values: w)
@@ -71,11 +71,4 @@ func columnSums<T: EngineScalar>(_ x: Tensor<T>, into out: Tensor<T>) {
     var sums = [Double](repeating: 0, count: n)
     for r in 0 ..< rows { for c in 0 ..< n { sums[c] += Double(p[r * n + c]) } }
     for c in 0 ..< n { out[c] = T(sums[c]) }
-}
-
-extension String {
-    /// A hash that is the same in every run (Swift's `hashValue` is seeded per process).
-    var hashValueStable: UInt64 {
-        utf8.reduce(14_695_981_039_346_656_037) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
-    }
 }
