@@ -14,6 +14,8 @@ public struct AdaptationOptions: Sendable, Equatable, Codable {
     public var augmentation = Augmentation()
     /// PCM on every source batch.
     public var mixup = true
+    /// Simulated single views of source clouds in the classification pass; nil: clouds as they are.
+    public var sensorSimulation: SensorSimulation?
     /// Weights of the self-supervised losses; 0 turns a task off.
     public var reconstructionWeight = 0.5
     public var rotationWeight = 0.5
@@ -35,7 +37,7 @@ public struct AdaptationOptions: Sendable, Equatable, Codable {
     public init() {}
 
     public var tasks: [String] {
-        [mixup ? "pcm" : nil, reconstructionWeight > 0 ? "defrec×\(reconstructionWeight)" : nil,
+        [sensorSimulation?.summary, mixup ? "pcm" : nil, reconstructionWeight > 0 ? "defrec×\(reconstructionWeight)" : nil,
          rotationWeight > 0 ? "rotation×\(rotationWeight)" : nil, selfTraining.map { "self-training from epoch \($0.fromEpoch) (share \($0.startShare)→\($0.endShare))" }]
             .compactMap { $0 }
     }
@@ -126,6 +128,8 @@ public struct AdaptationEpoch: Sendable, Equatable, Codable {
     public var losses: Losses
     public var sourceTrainAccuracy: Double
     public var sourceValidationAccuracy: Double
+    /// On the validation clouds as simulated single views (when the recipe simulates views).
+    public var sourceViewValidationAccuracy: Double?
     public var isBest: Bool
     public var gate: GateStatistics?
     public var agreement: Agreement?

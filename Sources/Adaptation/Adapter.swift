@@ -15,6 +15,9 @@ public final class Adapter {
     public let options: AdaptationOptions
     public let source: PreparedSet
     public let validation: PreparedSet
+    /// The validation clouds as simulated single views, when the recipe simulates views: the model is
+    /// then chosen on the mean of both accuracies.
+    public let validationViews: PreparedSet?
     /// Target clouds; their `labels` are placeholders unless `targetLabels` is set.
     public let target: PreparedSet
     public let targetLabels: [Int]?
@@ -38,6 +41,7 @@ public final class Adapter {
         self.options = options
         self.source = source
         self.validation = validation
+        validationViews = options.sensorSimulation?.views(of: validation, preprocessing: model.metadata.preprocessing, seed: options.seed)
         self.target = target
         self.targetLabels = targetLabels
         let arch = model.metadata.architecture
@@ -94,6 +98,16 @@ public final class Adapter {
         for row in 0 ..< rows { options.augmentation.apply(input.pointer + row * n * 3, count: n, using: &rng) }
     }
 
+    /// Rows of `input` replaced by simulated single views, as `sensorSimulation` draws them.
+    func simulateViews(rows b: Int) {
+        guard let simulation = options.sensorSimulation else { return }
+        let draws = (0 ..< b).map { _ in simulation.draw(using: &rng) }
+        let n = input.shape[1], p = input.pointer, preprocessing = model.metadata.preprocessing
+        parallelRanges(b, grain: 1) { rows in
+            for r in rows { if let draw = draws[r] { SensorSimulation.replace(p + r * n * 3, count: n, with: draw, preprocessing: preprocessing) } }
+        }
+    }
+
     /// `clean` ([b, n, 3] values) copied into `input` and augmented; returns n.
     func loadAugmented(_ clean: [Float], rows b: Int) -> Int {
         let n = clean.count / (3 * b)
@@ -107,6 +121,7 @@ public final class Adapter {
     func classificationPass(_ indices: ArraySlice<Int>) -> (loss: Double, correct: Int) {
         source.batch(indices, into: input)
         let b = indices.count, k = source.classes.count, n = source.pointsPerCloud
+        simulateViews(rows: b)
         augmentBatch(rows: b)
         let labels = indices.map { source.labels[$0] }
         func oneHot(_ c: Int) -> [Double] { (0 ..< k).map { $0 == c ? 1 : 0 } }
@@ -283,13 +298,15 @@ public final class Adapter {
             progress((s + 1) * b)
         }
         let validationAccuracy = model.evaluate(validation).overallAccuracy
+        let viewAccuracy = validationViews.map { model.evaluate($0).overallAccuracy }
+        let selectionScore = viewAccuracy.map { (validationAccuracy + $0) / 2 } ?? validationAccuracy
         let targetAccuracy = targetLabels.map { truth in
             Evaluation(classes: target.classes, truth: truth, predicted: model.predict(target).map(\.label)).overallAccuracy
         }
         let agreement = selfSupervised ? probeAgreement() : nil
         epoch += 1
-        let isBest = validationAccuracy >= (bestAccuracy ?? -1)
-        if isBest { bestAccuracy = validationAccuracy }
+        let isBest = selectionScore >= (bestAccuracy ?? -1)
+        if isBest { bestAccuracy = selectionScore }
         let steps = Double(max(tally.steps, 1))
         var losses = tally.losses
         losses.classification /= steps
@@ -304,7 +321,8 @@ public final class Adapter {
         let report = AdaptationEpoch(epoch: epoch, learningRate: rate, seconds: Date().timeIntervalSince(start),
                                      measurerSeconds: tally.measurerSeconds, losses: losses,
                                      sourceTrainAccuracy: Double(tally.correct) / Double(max(tally.seen, 1)),
-                                     sourceValidationAccuracy: validationAccuracy, isBest: isBest, gate: gate, agreement: agreement,
+                                     sourceValidationAccuracy: validationAccuracy,
+                                     sourceViewValidationAccuracy: viewAccuracy, isBest: isBest, gate: gate, agreement: agreement,
                                      pseudoLabels: pseudoReport, targetAccuracy: targetAccuracy)
         log.append(report)
         return report

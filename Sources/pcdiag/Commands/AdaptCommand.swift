@@ -13,8 +13,9 @@ struct AdaptCommand: ParsableCommand {
         commandName: "adapt",
         abstract: "Adapt a trained model to a new sensor from unlabelled scans (multi-task UDA with the SM-DSB gate).",
         discussion: """
-            Starts from --model and trains on labelled --source clouds (classification, PCM mixup) plus \
-            self-supervised tasks on unlabelled --target clouds: DefRec region reconstruction and 4-way \
+            Starts from --model and trains on labelled --source clouds (classification, PCM mixup; with \
+            --simulate-views P each source cloud is first, with probability P, replaced by the side of it a \
+            sensor sees from a random viewpoint, prepared as a scan) plus self-supervised tasks on unlabelled --target clouds: DefRec region reconstruction and 4-way \
             rotation prediction. The SM-DSB gate measures each target sample's saliency-map skewness with \
             the current network (predicted class, inference-mode BatchNorm) and keeps the self-supervised \
             loss only for the lowest --keep-ratio share (--gate random keeps a random share of the same \
@@ -24,7 +25,8 @@ struct AdaptCommand: ParsableCommand {
             (--batch-statistics: each batch's own, as DefRec's reference code).
 
             The model is chosen on source validation accuracy (--source-val, else a seeded stratified \
-            --val-fraction of --source held out); target labels are never used to train or choose — \
+            --val-fraction of --source held out; with --simulate-views, the mean of that and the accuracy \
+            on one fixed simulated view of each validation cloud); target labels are never used to train or choose — \
             --target-labels reads them from the target's class folders for reporting only. Each epoch is \
             logged on stderr; the JSON report (-o path with .json) holds every epoch's losses, gate \
             statistics and the probe batch's gradient agreement. A checkpoint (-o path + .ckpt) is written \
@@ -55,6 +57,10 @@ struct AdaptCommand: ParsableCommand {
     @Option(name: .customLong("weight-decay"), help: "Weight decay.") var weightDecay = 1e-4
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the classification losses.") var labelSmoothing = 0.2
     @Flag(name: .customLong("no-mixup"), help: "Source classification without PCM mixup.") var noMixup = false
+    @Option(name: .customLong("simulate-views"), help: "Share of source clouds replaced, in each batch, by a simulated single view of themselves (occlusion from a random viewpoint, prepared as a scan); 0: off.")
+    var simulateViews = 0.0
+    @Option(name: .customLong("view-severities"), help: "Occlusion severities of the simulated views, FIRST:LAST within 1…5 (the sensor 10, 4, 2.5, 1.8, 1.4 radii away).")
+    var viewSeverities = "1:3"
     @Option(name: .customLong("defrec-weight"), help: "Weight of DefRec reconstruction (0: off).") var defrecWeight = 0.5
     @Option(name: .customLong("rotation-weight"), help: "Weight of rotation prediction (0: off).") var rotationWeight = 0.5
     @Flag(name: .customLong("ssl-on-source"), help: "Also run the self-supervised tasks on source batches.") var sslOnSource = false
@@ -84,11 +90,13 @@ struct AdaptCommand: ParsableCommand {
             throw ValidationError("--epochs ≥ 1, --batch-size ≥ 2, --lr > 0 and 0 ≤ --val-fraction < 1 are required")
         }
         guard keepRatio > 0 && keepRatio <= 1 else { throw ValidationError("--keep-ratio must be in (0, 1]") }
+        guard (0 ... 1).contains(simulateViews) else { throw ValidationError("--simulate-views must be in [0, 1]") }
         guard defrecWeight >= 0, rotationWeight >= 0, pseudoWeight >= 0 else { throw ValidationError("task weights must be ≥ 0") }
         if let selfTrainingFrom, !(1 ... epochs).contains(selfTrainingFrom) {
             throw ValidationError("--self-training-from must be an epoch between 1 and --epochs")
         }
         _ = try shares()
+        _ = try severities()
         if let limit, limit < batchSize { throw ValidationError("--limit must be at least --batch-size") }
     }
 
@@ -98,6 +106,14 @@ struct AdaptCommand: ParsableCommand {
             throw ValidationError("--pseudo-share must be S or FIRST:LAST with values in [0, 1]")
         }
         return (parts[0], parts.last!)
+    }
+
+    func severities() throws -> ClosedRange<Int> {
+        let parts = viewSeverities.split(separator: ":").compactMap { Int($0) }
+        guard parts.count == 2 || parts.count == 1, parts.allSatisfy({ (1 ... 5).contains($0) }), parts[0] <= parts.last! else {
+            throw ValidationError("--view-severities must be S or FIRST:LAST with 1 ≤ FIRST ≤ LAST ≤ 5")
+        }
+        return parts[0] ... parts.last!
     }
 
     var checkpointPath: String { output + ".ckpt" }
@@ -112,6 +128,7 @@ struct AdaptCommand: ParsableCommand {
             o.weightDecay = weightDecay
             o.labelSmoothing = labelSmoothing
             o.mixup = !noMixup
+            o.sensorSimulation = simulateViews > 0 ? SensorSimulation(probability: simulateViews, severities: try severities()) : nil
             o.reconstructionWeight = defrecWeight
             o.rotationWeight = rotationWeight
             o.selfSupervisedOnSource = sslOnSource
@@ -243,7 +260,8 @@ struct AdaptCommand: ParsableCommand {
         if e.losses.reconstruction > 0 { parts.append(String(format: "defrec %.4f", e.losses.reconstruction)) }
         if e.losses.rotation > 0 { parts.append(String(format: "rot %.4f", e.losses.rotation)) }
         if e.losses.pseudo > 0 { parts.append(String(format: "pseudo %.4f", e.losses.pseudo)) }
-        parts.append(String(format: "src-val %.2f%%%@", e.sourceValidationAccuracy * 100, e.isBest ? " (best)" : ""))
+        parts.append(String(format: "src-val %.2f%%", e.sourceValidationAccuracy * 100)
+            + (e.sourceViewValidationAccuracy.map { String(format: " views %.2f%%", $0 * 100) } ?? "") + (e.isBest ? " (best)" : ""))
         if let g = e.gate {
             parts.append(String(format: "kept %.0f%%", g.keptFraction * 100))
             if let k = g.meanSkewnessKept, let d = g.meanSkewnessDropped { parts.append(String(format: "skew kept %.2f / dropped %.2f", k, d)) }
