@@ -3,8 +3,8 @@ import PointClouds
 import Support
 
 /// Simulated scans of labelled source clouds: a source cloud replaced by the side of it a depth
-/// sensor would see from a random viewpoint (the `occlusion` corruption at a random severity, so the
-/// sensor stands 10 to 1.4 radii away), prepared again as the model prepares a scan (re-centred,
+/// sensor would see from a random viewpoint (the `occlusion` corruption at a random severity: by
+/// default 1–3, the sensor 10, 4 or 2.5 radii away), prepared again as the model prepares a scan (re-centred,
 /// rescaled, resampled with repeats). A single view is the largest part of the CAD → scan gap (one
 /// severity-1 occlusion already costs the source PointNet a third of its accuracy), and source labels
 /// carry over to it unchanged; the target's unlabelled scans still drive the self-supervised tasks.
