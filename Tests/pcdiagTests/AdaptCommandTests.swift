@@ -60,6 +60,10 @@ struct AdaptCommandTests {
         #expect((adaptation["recipe"] as? String)?.contains("gate skewness ρ 0.5") == true)
         #expect(described["calibrated"] as? Bool == false)
         #expect(described["trained_on"] != nil, "the source training record is kept")
+        let table = try CLI.run(["info", output]).stdout.split(separator: "\n").map(String.init)
+        #expect(table.first == output, "a model is described as a block under its path")
+        #expect(table.contains { $0.hasPrefix("  architecture") && $0.hasSuffix("pointnet") })
+        #expect(table.contains { $0.hasPrefix("    source_model") && $0.hasSuffix(Self.shipped) }, "the adaptation record nested")
 
         let pseudo = try #require(epochs[1]["pseudo_labels"] as? [String: Any])
         #expect(pseudo["share"] as? Double == 0.2 && pseudo["accuracy"] == nil, "the first self-training epoch takes the start share; no labels, no accuracy")

@@ -36,7 +36,9 @@ struct InfoCommand: ParsableCommand {
         for path in paths {
             do {
                 if path.lowercased().hasSuffix(".safetensors") {
-                    printer.emit(try Self.describe(model: path))
+                    let record = try Self.describe(model: path)
+                    // A model has nothing to fill the clouds' table with: for reading, a block of its own.
+                    if format == .table { print(Self.block(record)) } else { printer.emit(record) }
                     progress?.advance()
                     continue
                 }
@@ -98,6 +100,22 @@ struct InfoCommand: ParsableCommand {
             r["calibrated"] = .string("unreadable: \(error)")
         }
         return r
+    }
+
+    /// A record as indented `key  value` lines under its path; objects nest one level deeper.
+    static func block(_ record: Record, indent: String = "") -> String {
+        let fields = record.fields.filter { $0.key != "path" && $0.key != "layout" }
+        let width = fields.map(\.key.count).max() ?? 0
+        let lines = fields.map { field -> String in
+            let key = indent + "  " + field.key.padding(toLength: width, withPad: " ", startingAt: 0)
+            switch field.value {
+            case .object(let inner): return indent + "  " + field.key + "\n" + block(inner, indent: indent + "  ")
+            case .array(let items): return key + "  " + items.map(\.text).joined(separator: ", ")
+            default: return key + "  " + field.value.text
+            }
+        }
+        let head = record["path"].map { [$0.text] } ?? []
+        return (head + lines).joined(separator: "\n")
     }
 
     static func describe(_ file: PointCloudFile) throws(PointCloudError) -> Record {
