@@ -52,12 +52,12 @@ public struct SensorSimulation: Sendable, Equatable, Codable {
     public func views(of set: PreparedSet, preprocessing: Preprocessing, seed: UInt64) -> PreparedSet {
         var out = set
         let n = set.pointsPerCloud
+        let always = SensorSimulation(probability: 1, severities: severities)  // draws are never nil
         out.points.withUnsafeMutableBufferPointer { points in
             let p = points.baseAddress!
             parallelRanges(set.count, grain: 1) { clouds in
                 for i in clouds {
                     var rng = SeededGenerator(seed: seed ^ FNV1a.hash("view \(i)"))
-                    let always = SensorSimulation(probability: 1, severities: severities)
                     Self.replace(p + i * n * 3, count: n, with: always.draw(using: &rng)!, preprocessing: preprocessing)
                 }
             }

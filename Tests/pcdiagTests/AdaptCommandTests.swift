@@ -94,7 +94,7 @@ struct AdaptCommandTests {
         #expect(none.status == 3 && none.stderrLines.count == 1, "\(none.stderr)")
         let late = try Self.adapt(Self.dir.appendingPathComponent("y.safetensors").path, ["--target", empty.path, "--self-training-from", "5"])
         #expect(late.status == 2 && late.stderr.contains("--self-training-from"))
-        for (option, value) in [("--simulate-views", "1.5"), ("--view-severities", "4:2"), ("--view-severities", "0:3")] {
+        for (option, value) in [("--simulate-views", "1.5"), ("--view-severities", "4:2"), ("--view-severities", "0:3"), ("--view-severities", "2:x"), ("--pseudo-share", "a:0.3")] {
             let bad = try Self.adapt(Self.dir.appendingPathComponent("v.safetensors").path, ["--target", empty.path, option, value])
             #expect(bad.status == 2 && bad.stderr.contains(option), "\(option) \(value): \(bad.stderr)")
         }

@@ -101,19 +101,26 @@ struct AdaptCommand: ParsableCommand {
     }
 
     func shares() throws -> (Double, Double) {
-        let parts = pseudoShare.split(separator: ":").compactMap { Double($0) }
-        guard parts.count == 2 || parts.count == 1, parts.allSatisfy({ (0 ... 1).contains($0) }) else {
+        guard let shares = Self.pair(pseudoShare, within: 0.0 ... 1) else {
             throw ValidationError("--pseudo-share must be S or FIRST:LAST with values in [0, 1]")
         }
-        return (parts[0], parts.last!)
+        return shares
     }
 
     func severities() throws -> ClosedRange<Int> {
-        let parts = viewSeverities.split(separator: ":").compactMap { Int($0) }
-        guard parts.count == 2 || parts.count == 1, parts.allSatisfy({ (1 ... 5).contains($0) }), parts[0] <= parts.last! else {
+        guard let (first, last) = Self.pair(viewSeverities, within: 1 ... 5), first <= last else {
             throw ValidationError("--view-severities must be S or FIRST:LAST with 1 ≤ FIRST ≤ LAST ≤ 5")
         }
-        return parts[0] ... parts.last!
+        return first ... last
+    }
+
+    /// "S" (both the same) or "FIRST:LAST", each within `range`; nil for anything else.
+    static func pair<T: LosslessStringConvertible & Comparable>(_ text: String, within range: ClosedRange<T>) -> (T, T)? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { T(String($0)) }
+        guard (1 ... 2).contains(parts.count), let first = parts[0], let last = parts.last!, range.contains(first), range.contains(last) else {
+            return nil
+        }
+        return (first, last)
     }
 
     var checkpointPath: String { output + ".ckpt" }
