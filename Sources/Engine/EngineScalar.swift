@@ -13,6 +13,9 @@ public protocol EngineScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
     /// A small whole number stored as a scalar (a neighbour or point index), as an Int. Concrete per
     /// type: the generic `Int(_:)` is an out-of-line call per element in a hot loop.
     var index: Int { get }
+    /// a < b lane by lane as integers, −1 where it holds, 0 elsewhere. Concrete per type: in generic
+    /// code, even specialised, the SIMD comparison operators compile to a compare and branch per lane.
+    static func less(_ a: SIMD8<Self>, _ b: SIMD8<Self>) -> SIMD8<SIMDMaskScalar>
 }
 
 extension Float: EngineScalar {
@@ -32,6 +35,7 @@ extension Float: EngineScalar {
     @inlinable public static func exp(_ x: Float) -> Float { Foundation.expf(x) }
     @inlinable public static func log(_ x: Float) -> Float { Foundation.logf(x) }
     @inlinable public var index: Int { Int(self) }
+    @inlinable public static func less(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Int32> { unsafeBitCast(a .< b, to: SIMD8<Int32>.self) }
 }
 
 extension Double: EngineScalar {
@@ -53,4 +57,5 @@ extension Double: EngineScalar {
     @inlinable public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
     @inlinable public static func log(_ x: Double) -> Double { Foundation.log(x) }
     @inlinable public var index: Int { Int(self) }
+    @inlinable public static func less(_ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMD8<Int64> { unsafeBitCast(a .< b, to: SIMD8<Int64>.self) }
 }

@@ -203,6 +203,52 @@ import Testing
         }
     }
 
+    /// Squared distances from point i of `cloud` to every point, in Double.
+    static func distances<T: EngineScalar>(_ x: Tensor<T>, cloud: Int, points n: Int, channels c: Int, from i: Int) -> [Double] {
+        (0 ..< n).map { j in (0 ..< c).reduce(0.0) { s, q in
+            let v = Double(x[(cloud * n + i) * c + q]) - Double(x[(cloud * n + j) * c + q])
+            return s + v * v } }
+    }
+
+    /// Rows long enough for the block-minimum bound (n ≥ 64, k ≤ 32), in Float as the networks run:
+    /// every row's k neighbours are distinct and at the k smallest distances (float rounding may swap
+    /// near-equal ones, so distances are compared, not indices). Clouds of 2 and 4 share the threads
+    /// by cloud, one cloud by rows.
+    @Test(arguments: [(1, 3), (2, 64), (4, 3)])
+    func neighboursOfLongRowsInFloat(clouds: Int, channels c: Int) {
+        let n = 300, k = 20
+        var rng = SeededGenerator(seed: 31)
+        let x = Tensor<Float>(shape: [clouds, n, c], values: (0 ..< clouds * n * c).map { _ in Float.random(in: -1 ... 1, using: &rng) })
+        let found = EdgeConv<Float>.nearestNeighbours(x, k: k)
+        var wrong = 0
+        for cloud in 0 ..< clouds {
+            for i in 0 ..< n {
+                let d = Self.distances(x, cloud: cloud, points: n, channels: c, from: i)
+                let mine = (0 ..< k).map { Int(found[(cloud * n + i) * k + $0]) }
+                let expected = d.sorted().prefix(k)
+                let close = zip(mine.map { d[$0] }, expected).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, $1) }
+                if Set(mine).count != k || !close { wrong += 1 }
+            }
+        }
+        #expect(wrong == 0)
+    }
+
+    /// Duplicated points (as in scans resampled with repeats) tie exactly: neighbours come in order of
+    /// distance and, among equal ones, of index — in the ranked path (a few hundred points, 50
+    /// positions) and the insertion path (every point the same: all 200 keys tie at the bound).
+    @Test(arguments: [50, 1])
+    func tiesGoToTheLowerIndex(positions: Int) {
+        let n = 200, c = 3, k = 20
+        let base = LayerGradientTests.random([positions, c], seed: 41)
+        let x = Tensor<Double>(shape: [1, n, c], values: (0 ..< n * c).map { base[(($0 / c) % positions) * c + $0 % c] })
+        let found = EdgeConv<Double>.nearestNeighbours(x, k: k)
+        for i in 0 ..< n {
+            let d = Self.distances(x, cloud: 0, points: n, channels: c, from: i)
+            let expected = (0 ..< n).sorted { d[$0] != d[$1] ? d[$0] < d[$1] : $0 < $1 }.prefix(k).map(Int32.init)
+            #expect(Array(found[i * k ..< (i + 1) * k]) == expected)
+        }
+    }
+
     @Test(arguments: [true, false])
     func forwardMatchesTheLiteralDefinition(training: Bool) {
         // 11 channels: one vector of 8 and 3 single ones, with γ < 0 in each part.

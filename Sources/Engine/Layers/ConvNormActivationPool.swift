@@ -71,7 +71,7 @@ public final class ConvNormActivationPool<T: EngineScalar>: Module, ParameterGra
                     var ch = 0
                     while ch < vectorEnd {
                         let h = V.load(sp + ch) * V.load(row + ch) + V.load(tp + ch)
-                        let y = select(h .> 0, h, a * h), better = y .> V.load(best + ch)
+                        let y = select(greater(h, V()), h, a * h), better = greater(y, V.load(best + ch))
                         select(better, y, V.load(best + ch)).store(best + ch)
                         select(better, point, V.load(at + ch)).store(at + ch)
                         (V.load(sum + ch) + y).store(sum + ch)
@@ -123,8 +123,8 @@ public final class ConvNormActivationPool<T: EngineScalar>: Module, ParameterGra
                             while ch < vectorEnd {
                                 let zv = V.load(row + ch), s = V.load(sp + ch)
                                 let h = s * zv + V.load(tp + ch)
-                                let fromMax = select(V.load(at + ch) .== point, V.load(dMax + ch), V())
-                                let dh = (V.load(dMean + ch) * inverseCount + fromMax) * select(h .> 0, V(repeating: 1), V(repeating: a))
+                                let fromMax = select(equal(V.load(at + ch), point), V.load(dMax + ch), V())
+                                let dh = (V.load(dMean + ch) * inverseCount + fromMax) * select(greater(h, V()), V(repeating: 1), V(repeating: a))
                                 let zh = (zv - V.load(mp + ch)) * V.load(ip + ch)
                                 (training ? dh : s * dh).store(out + ch)
                                 (V.load(s1 + ch) + dh).store(s1 + ch)

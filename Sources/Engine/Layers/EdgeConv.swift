@@ -67,55 +67,46 @@ public final class EdgeConv<T: EngineScalar>: Module, ParameterGradientsOptional
     }
 
     /// As `nearestNeighbours(_:k:)`, into reused storage. Per cloud: the Gram matrix by one GEMM, then
-    /// each row's k smallest distances kept sorted by insertion, split across cores — a candidate is
-    /// compared with the current k-th distance only, and few of the n candidates get further.
+    /// each row's k nearest by `NeighbourSelection`. Whole clouds go to the threads when there are
+    /// enough of them to share evenly — each thread's GEMM then runs on that thread (libgomp does not
+    /// nest teams) and nobody waits at a barrier per cloud; one cloud's rows are shared otherwise.
     @inlinable
     public static func nearestNeighbours(_ x: Tensor<T>, k: Int, into result: inout [Int32], gram: Tensor<T>) {
         let (clouds, n, c) = (x.shape[0], x.shape[1], x.shape[2])
         precondition(k >= 1 && k <= n, "EdgeConv needs at least k = \(k) points per cloud, got \(n)")
         if result.count != clouds * n * k { result = [Int32](repeating: 0, count: clouds * n * k) }
-        gram.resize([n + 1, n])  // the last row holds the squared norms
-        let norms = gram.pointer + n * n, gram = gram.pointer
+        let workers = Parallelism.workers
+        let byCloud = workers > 1 && (clouds % workers == 0 || clouds >= 4 * workers)
+        let parts = byCloud ? workers : 1
+        gram.resize([parts, n + 1, n])  // per part: the Gram matrix, then a row of squared norms
+        let gramBase = gram.pointer
         result.withUnsafeMutableBufferPointer { out in
             let outBase = out.baseAddress!
-            for cloud in 0 ..< clouds {
-                let p = x.pointer + cloud * n * c
-                T.gemm(transA: false, transB: true, m: n, n: n, k: c, alpha: 1, a: p, lda: c, b: p, ldb: c, beta: 0, c: gram, ldc: n)
-                for i in 0 ..< n { norms[i] = gram[i * n + i] }
-                parallelRanges(n, grain: 64) { rows in
-                    let distance = UnsafeMutablePointer<T>.allocate(capacity: n)
-                    let best = UnsafeMutablePointer<T>.allocate(capacity: k)
-                    defer { distance.deallocate(); best.deallocate() }
-                    for i in rows {
-                        let g = gram + i * n, nearest = outBase + (cloud * n + i) * k
-                        for j in 0 ..< n { distance[j] = norms[i] + norms[j] - 2 * g[j] }
-                        // Insert after every equal distance: equal ones stay in index order.
-                        func insert(_ j: Int, below end: Int) {
-                            let d = distance[j]
-                            var at = end
-                            while at > 0 && best[at - 1] > d {
-                                best[at] = best[at - 1]
-                                nearest[at] = nearest[at - 1]
-                                at -= 1
-                            }
-                            best[at] = d
-                            nearest[at] = Int32(truncatingIfNeeded: j)
+            // The Gram matrix of one cloud into a part's buffer, its diagonal copied into the last row.
+            func fillGram(_ cloud: Int, part: Int) -> UnsafeMutablePointer<T> {
+                let p = x.pointer + cloud * n * c, g = gramBase + part * (n + 1) * n
+                T.gemm(transA: false, transB: true, m: n, n: n, k: c, alpha: 1, a: p, lda: c, b: p, ldb: c, beta: 0, c: g, ldc: n)
+                for i in 0 ..< n { g[n * n + i] = g[i * n + i] }
+                return g
+            }
+            if byCloud {
+                parallelRanges(parts, grain: 1) { partRange in
+                    let selection = NeighbourSelection<T>(points: n, k: k)
+                    defer { selection.deallocate() }
+                    for part in partRange {
+                        for cloud in clouds * part / parts ..< clouds * (part + 1) / parts {
+                            let g = fillGram(cloud, part: part)
+                            for i in 0 ..< n { selection.findNearest(row: g + i * n, norms: g + n * n, into: outBase + (cloud * n + i) * k) }
                         }
-                        for j in 0 ..< k { insert(j, below: j) }
-                        // Past the first candidates few get in: eight at a time against the k-th distance.
-                        var threshold = best[k - 1], j = k
-                        while j < n {
-                            let end = min(j + 8, n)
-                            if end - j == 8, !anySet(SIMD8<T>.load(distance + j) .< SIMD8(repeating: threshold), as: T.self) {
-                                j = end
-                                continue
-                            }
-                            for q in j ..< end where distance[q] < threshold {
-                                insert(q, below: k - 1)
-                                threshold = best[k - 1]
-                            }
-                            j = end
-                        }
+                    }
+                }
+            } else {
+                for cloud in 0 ..< clouds {
+                    let g = fillGram(cloud, part: 0)
+                    parallelRanges(n, grain: 64) { rows in
+                        let selection = NeighbourSelection<T>(points: n, k: k)
+                        defer { selection.deallocate() }
+                        for i in rows { selection.findNearest(row: g + i * n, norms: g + n * n, into: outBase + (cloud * n + i) * k) }
                     }
                 }
             }
@@ -195,7 +186,7 @@ public final class EdgeConv<T: EngineScalar>: Module, ParameterGradientsOptional
                         var best = -V(repeating: .infinity), s1 = V(), s2 = V()
                         for m in 0 ..< k {
                             let v = V.load(ap + (cloudBase + Int(nearest[m])) * o + ch)
-                            best = select(d * v .> best, d * v, best)
+                            best = maximum(d * v, best)
                             if training {
                                 s1 += v
                                 s2 += v * v
@@ -251,7 +242,7 @@ public final class EdgeConv<T: EngineScalar>: Module, ParameterGradientsOptional
                         // Last to first, so that the first equal neighbour is the one that stays.
                         for m in stride(from: k - 1, through: 0, by: -1) {
                             let v = V.load(ap + (cloudBase + Int(nearest[m])) * o + ch)
-                            at = select(v .== e, index, at)
+                            at = select(equal(v, e), index, at)
                             index -= 1
                         }
                         at.store(wp + here + ch)
