@@ -49,9 +49,10 @@ extension Model {
 
     /// Calibrates on a labelled source set (labels in the model's class order): feature statistics
     /// from every cloud, then the calibration from diagnoses of `plan.limit` clean clouds and one
-    /// shifted copy of each. Returns the model with both attached. `progress` counts clouds, out of
-    /// `set.count + 2 × min(limit, set.count)`.
-    public func calibrated(on set: PreparedSet, data: String, plan: CalibrationPlan, progress: (Int) -> Void = { _ in }) throws -> Model {
+    /// shifted copy of each. Returns the model with both attached, and the diagnoses it was fitted on.
+    /// `progress` counts clouds, out of `set.count + 2 × min(limit, set.count)`.
+    public func calibrated(on set: PreparedSet, data: String, plan: CalibrationPlan,
+                           progress: (Int) -> Void = { _ in }) throws -> (model: Model, sample: CalibrationSample) {
         let statistics = try FeatureStatistics.fit(features: features(set, progress: progress), labels: set.labels,
                                                    classes: metadata.classes.count)
         var generator = SeededGenerator(seed: plan.seed)
@@ -73,13 +74,25 @@ extension Model {
             progress(batch.count)
         }
         let labels = chosen.map { set.labels[$0] }
-        let calibration = try Calibration.fit(clean: Array(diagnoses[..<clean.count]), cleanLabels: labels,
-                                              shifted: Array(diagnoses[clean.count...]), shiftedLabels: labels,
-                                              options: plan.options, recall: plan.recall, data: data,
+        let sample = CalibrationSample(paths: chosen.map { set.paths[$0] }, labels: labels,
+                                       clean: Array(diagnoses[..<clean.count]), shifted: Array(diagnoses[clean.count...]),
+                                       shifts: drawn)
+        let calibration = try Calibration.fit(clean: sample.clean, cleanLabels: labels, shifted: sample.shifted,
+                                              shiftedLabels: labels, options: plan.options, recall: plan.recall, data: data,
                                               corruptions: Array(Set(drawn)).sorted(), seed: plan.seed)
         var model = self
         statistics.store(in: &model.attachments)
         try calibration.store(in: &model.attachments)
-        return model
+        return (model, sample)
     }
+}
+
+/// The diagnoses a calibration was fitted on: each chosen clean cloud and its shifted copy, with the
+/// true label they share and the corruption ("kind:severity") that made the copy.
+public struct CalibrationSample: Sendable {
+    public var paths: [String]
+    public var labels: [Int]
+    public var clean: [Diagnosis]
+    public var shifted: [Diagnosis]
+    public var shifts: [String]
 }

@@ -28,11 +28,12 @@ struct DiagnosticsCommandTests {
 
     /// The shipped PointNet calibrated on that slice, with cheap stability settings and harsh shifts
     /// (so the slice has wrong answers to learn from).
+    static let diagnoses = dir.appendingPathComponent("calibration-diagnoses.jsonl").path
     static let calibrated: (path: String, run: CLI.Run) = {
         let path = dir.appendingPathComponent("calibrated.safetensors").path
         let run = try! CLI.run(["calibrate", "--model", shipped, "--data", manifest, "--limit", "40", "--flip-trials", "2",
                                 "--drop-rounds", "3", "--corruptions", "occlusion:5,dropout-local:5,add-local:5,lidar:5",
-                                "-o", path, "--format", "json"], timeout: 600)
+                                "-o", path, "--diagnoses", diagnoses, "--format", "json"], timeout: 600)
         return (path, run)
     }()
 
@@ -74,6 +75,23 @@ struct DiagnosticsCommandTests {
         #expect(fragility >= 0 && fragility <= 1)
         #expect(row["fragile"] is Bool && row["reasons"] is [Any])
         #expect(classify.stderr.isEmpty, "a calibrated model gives no warning")
+
+        // The diagnoses it was fitted on: each clean cloud, then its shifted copy, with the true class,
+        // the corruption and whether the answer was wrong — as many wrong as the summary counts.
+        let fitted = try Self.rows(Self.diagnoses)
+        #expect(fitted.count == 80)
+        #expect(fitted.prefix(40).allSatisfy { $0["shift"] as? String == "none" })
+        let kinds = Set(["occlusion:5", "dropout-local:5", "add-local:5", "lidar:5"])
+        #expect(fitted.suffix(40).allSatisfy { kinds.contains($0["shift"] as? String ?? "") })
+        #expect(zip(fitted.prefix(40), fitted.suffix(40)).allSatisfy { $0["path"] as? String == $1["path"] as? String && $0["label"] as? String == $1["label"] as? String })
+        for row in fitted {
+            #expect(row["wrong"] as? Bool == (row["class"] as? String != row["label"] as? String))
+            #expect(row["fragility"] is Double)
+        }
+        #expect(fitted.filter { $0["wrong"] as? Bool == true }.count == errors)
+        let again = try CLI.run(["calibrate", "--model", Self.shipped, "--data", Self.manifest, "-o", Self.dir.appendingPathComponent("unwritten.safetensors").path,
+                                 "--diagnoses", Self.diagnoses])
+        #expect(again.status == 6 && again.stderr.contains("calibration-diagnoses.jsonl: exists"), "an existing diagnoses file is kept: \(again.stderr)")
 
         // An uncalibrated model says so and leaves the verdict empty.
         let plain = try CLI.run(["classify", "--model", ModelCommandTests.modelPath, "--format", "json", TestPaths.sample("chair_scan.pcd")])

@@ -41,6 +41,9 @@ struct CalibrateCommand: ParsableCommand {
 
     @OptionGroup var diagnosis: DiagnosisOptionGroup
 
+    @Option(help: "Also write the calibration's diagnoses here as JSON lines: each clean cloud and its shifted copy, with the true class, the corruption, every indicator and the fitted fragility score — to audit or study the fit.")
+    var diagnoses: String?
+
     @Flag(help: "Overwrite an existing output model.")
     var force = false
 
@@ -68,17 +71,17 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        if !force, FileManager.default.fileExists(atPath: output) {
-            throw CommandFailure(status: .output, message: "\(output): exists (use --force to overwrite)")
+        for path in [output] + (diagnoses.map { [$0] } ?? []) where !force && FileManager.default.fileExists(atPath: path) {
+            throw CommandFailure(status: .output, message: "\(path): exists (use --force to overwrite)")
         }
         let model = try modelOptions.load()
         let (set, _) = try LabelledData.load(data, for: model, console: console)
         let plan = CalibrationPlan(corruptions: try parsedCorruptions(), limit: limit, recall: recall, seed: seed,
                                    options: diagnosis.options())
         let bar = console.progress(total: set.count + 2 * min(limit, set.count), label: "calibrate")
-        let calibrated: Model
+        let calibrated: Model, sample: CalibrationSample
         do {
-            calibrated = try model.calibrated(on: set, data: data, plan: plan) { bar?.advance(by: $0) }
+            (calibrated, sample) = try model.calibrated(on: set, data: data, plan: plan) { bar?.advance(by: $0) }
         } catch let error as DiagnosticsError {
             bar?.finish()
             throw CommandFailure(status: .badInput, message: "\(data): \(error)")
@@ -86,7 +89,31 @@ struct CalibrateCommand: ParsableCommand {
         bar?.finish()
         try calibrated.save(to: output)
         let calibration = try Diagnostician(model: calibrated).calibration!
+        if let diagnoses {
+            try Self.write(sample, calibration: calibration, classes: model.metadata.classes, to: diagnoses)
+        }
         print(Self.summary(calibration, format: format))
+    }
+
+    /// One JSON line per calibration diagnosis, clean clouds first, in the `batch` row layout plus the
+    /// true class (`label`), the corruption of a shifted copy (`shift`, "none" for a clean cloud) and `wrong`.
+    static func write(_ sample: CalibrationSample, calibration: Calibration, classes: [String], to path: String) throws {
+        var lines = [String]()
+        for (copies, shifts) in [(sample.clean, sample.paths.map { _ in "none" }), (sample.shifted, sample.shifts)] {
+            for (i, diagnosis) in copies.enumerated() {
+                var row = DiagnosisRecord.make(path: sample.paths[i], points: diagnosis.map.values.count, diagnosis: diagnosis,
+                                               assessment: calibration.assess(diagnosis.indicators), classes: classes)
+                row["label"] = .string(classes[sample.labels[i]])
+                row["shift"] = .string(shifts[i])
+                row["wrong"] = .bool(diagnosis.prediction.label != sample.labels[i])
+                lines.append(row.json)
+            }
+        }
+        do {
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CommandFailure(status: .output, message: "\(path): cannot write (\(error.localizedDescription))")
+        }
     }
 
     /// What the calibration found: the fit on its own data and each indicator's threshold.
