@@ -89,8 +89,8 @@ import Testing
     /// A fused module against the chain of layers it replaces — output, running statistics, ∂input and
     /// every parameter's gradient — and against finite differences.
     static func expectSameAsLayers(_ fused: any Module<Double>, _ layers: [any Module<Double>], fresh: any Module<Double>,
-                                   outputs: Int, training: Bool) {
-        let x = random([3, 10, 5], seed: 13), dy = random([3, outputs], seed: 14)
+                                   outputs: Int, training: Bool, clouds: Int = 3, points: Int = 10) {
+        let x = random([clouds, points, 5], seed: 13), dy = random([clouds, outputs], seed: 14)
         let y = fused.forward(x, training: training).array
         let dx = fused.backward(dy).array
         var h = x
@@ -110,12 +110,14 @@ import Testing
         #expect(report.parameters.keys.sorted() == ["bn.bias", "bn.weight", "conv.weight"])
     }
 
-    /// PointNet's head: conv → BatchNorm → ReLU → max pool.
-    @Test(arguments: [true, false])
-    func convNormReLUMaxPoolEqualsTheLayersItReplaces(training: Bool) {
+    /// PointNet's head: conv → BatchNorm → ReLU → max pool. One cloud of 40 points is split between
+    /// the cores (on a machine with more than one) and its splits' maxima merged.
+    @Test(arguments: [true, false], [(3, 10), (1, 40)])
+    func convNormReLUMaxPoolEqualsTheLayersItReplaces(training: Bool, shape: (clouds: Int, points: Int)) {
         let (conv, norm) = Self.convAndNorm(), (refConv, refNorm) = Self.convAndNorm(), (freshConv, freshNorm) = Self.convAndNorm()
         Self.expectSameAsLayers(ConvNormReLUMaxPool(conv: conv, norm: norm), [refConv, refNorm, Activation<Double>(), MaxPool<Double>()],
-                                fresh: ConvNormReLUMaxPool(conv: freshConv, norm: freshNorm), outputs: 11, training: training)
+                                fresh: ConvNormReLUMaxPool(conv: freshConv, norm: freshNorm), outputs: 11, training: training,
+                                clouds: shape.clouds, points: shape.points)
     }
 
     /// DGCNN's head: conv → BatchNorm → LeakyReLU(0.2) → max and mean pool.

@@ -67,18 +67,23 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
 
     /// Z block by block, each block's GEMM followed by a pass over it: per cloud and channel the extreme
     /// d · max d z (d = ±1, the sign of γ) and its point, and with `sums` the per-channel Σz and Σz².
-    /// Clouds go to different cores (a GEMM inside the parallel loop runs on its core alone); eight
-    /// channels at a time in vector registers, the running extremes of a cloud stay in L1.
+    /// Clouds go to different cores (a GEMM inside the parallel loop runs on its core alone); with fewer
+    /// clouds than cores each cloud's points are split between them too, and the splits' extremes
+    /// merged (one cloud's latency: otherwise a core idles through every block's pass). Eight channels
+    /// at a time in vector registers, the running extremes of a cloud stay in L1.
     @inlinable
     func poolAndSum(_ x: Tensor<T>, sums: Bool) -> (sum: [Double], squares: [Double]) {
         typealias V = SIMD8<T>
         let (clouds, n) = (x.shape[0], x.shape[1])
         let c = conv.inputs, e = conv.outputs, vectorEnd = e - e % V.scalarCount
         let blockRows = min(n, max(16, (256 * 1024) / e))  // 1 MB of Z per block at E = 1024
-        extreme.resize([clouds, e])
-        winner.resize([clouds, e])
+        let workers = Parallelism.workers
+        let splits = clouds >= workers ? 1 : max(1, min(workers / clouds, n / 16))
+        let tasks = clouds * splits  // task t: cloud t / splits, its points' split t % splits
+        extreme.resize([tasks, e])
+        winner.resize([tasks, e])
         let direction = (0 ..< e).map { norm.gamma.value[$0] >= 0 ? T(1) : -1 }
-        let parts = max(1, min(Parallelism.workers, clouds))
+        let parts = max(1, min(workers, tasks))
         var partial = [Double](repeating: 0, count: parts * 2 * e)
         blocks.resize([parts, blockRows, e])
         let xp = x.pointer, w = conv.weight.value.pointer, ep = extreme.pointer, wp = winner.pointer
@@ -90,12 +95,14 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
                     defer { s1.deallocate(); s2.deallocate() }
                     for part in partRange {
                         let acc = partialBase + part * 2 * e, zp = self.blocks.pointer + part * blockRows * e
-                        for b in clouds * part / parts ..< clouds * (part + 1) / parts {
-                            let best = ep + b * e, at = wp + b * e
+                        for task in tasks * part / parts ..< tasks * (part + 1) / parts {
+                            let b = task / splits, split = task % splits
+                            let best = ep + task * e, at = wp + task * e
                             best.update(repeating: -T.infinity, count: e)
                             at.update(repeating: 0, count: e)
-                            for start in stride(from: 0, to: n, by: blockRows) {
-                                let end = min(start + blockRows, n)
+                            let last = n * (split + 1) / splits
+                            for start in stride(from: n * split / splits, to: last, by: blockRows) {
+                                let end = min(start + blockRows, last)
                                 T.gemm(transA: false, transB: true, m: end - start, n: e, k: c, alpha: 1, a: xp + (b * n + start) * c,
                                        lda: c, b: w, ldb: c, beta: 0, c: zp, ldc: e)
                                 // Σz, Σz² in T over the block, then in Double.
@@ -125,12 +132,29 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
                                 }
                                 if sums { for ch in 0 ..< e { acc[ch] += Double(s1[ch]); acc[e + ch] += Double(s2[ch]) } }
                             }
-                            for ch in 0 ..< e { best[ch] *= dp[ch] }
                         }
                     }
                 }
             }
         }
+        // Each cloud's splits in point order: a later split wins only when strictly better, so the
+        // first maximum stays the winner. Then back from d · z to z.
+        for b in 0 ..< clouds {
+            let best = ep + b * e, at = wp + b * e, first = b * splits
+            if first != b {
+                best.update(from: ep + first * e, count: e)
+                at.update(from: wp + first * e, count: e)
+            }
+            for task in first + 1 ..< first + splits {
+                for ch in 0 ..< e where ep[task * e + ch] > best[ch] {
+                    best[ch] = ep[task * e + ch]
+                    at[ch] = wp[task * e + ch]
+                }
+            }
+            for ch in 0 ..< e { best[ch] *= direction[ch] }
+        }
+        extreme.resize([clouds, e])
+        winner.resize([clouds, e])
         var sum = [Double](repeating: 0, count: e), squares = sum
         for part in 0 ..< parts {
             for ch in 0 ..< e {
