@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""How the fragility score does on a kind of shift it was not fitted on (needs numpy).
+
+Reads the diagnoses `pcdiag calibrate --diagnoses FILE` wrote (clean clouds, then one shifted copy of
+each) and, for each corruption kind with enough wrong answers, refits the fragility score — the same
+logistic regression as `calibrate`: indicators as suspicion values (kurtosis and mahalanobis on a log
+scale), standardised, errors and right answers weighted equally, L2 penalty 1e-2 on the mean loss —
+without the clouds whose copy has that kind, and measures the error-detection AUROC on those clouds
+(clean and shifted) against every single indicator's. A held-out kind stands in for a sensor the
+calibration never saw: the score only helps there if it beats the best single indicator.
+
+    scripts/fragility-heldout-shift.py diagnoses.jsonl
+"""
+import json
+import sys
+
+import numpy as np
+
+INDICATORS = ["skewness", "kurtosis", "gini", "top10_mass", "msp_score", "energy", "entropy", "margin",
+              "mahalanobis", "flip_rate", "drop_rounds"]
+LOW = {"margin", "drop_rounds"}
+
+
+def feature(row, key):
+    v = row[key]
+    if key == "kurtosis":
+        return np.log(max(v + 3, 1e-6))
+    if key == "mahalanobis":
+        return np.log(max(v, 1e-6))
+    return -v if key in LOW else v
+
+
+def auroc(positive, score):
+    """P(score of a positive > score of a negative), ties counting half (the Mann–Whitney U)."""
+    order = np.argsort(score, kind="mergesort")
+    ranks = np.empty(len(score))
+    sorted_scores = score[order]
+    i = 0
+    while i < len(score):
+        j = i
+        while j + 1 < len(score) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    p = positive.sum()
+    n = len(positive) - p
+    return (ranks[positive].sum() - p * (p + 1) / 2) / (p * n)
+
+
+def fit(x, y, l2=1e-2):
+    """Balanced, penalised logistic regression by Newton's method; returns a scoring function."""
+    mu, sd = x.mean(0), x.std(0)
+    sd[sd == 0] = 1
+    z = np.hstack([np.ones((len(x), 1)), (x - mu) / sd])
+    w = np.where(y, len(y) / (2 * y.sum()), len(y) / (2 * (~y).sum()))
+    w = w / w.sum()
+    theta = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], l2)
+    penalty[0] = 0
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-z @ theta))
+        gradient = z.T @ (w * (p - y)) + penalty * theta
+        hessian = z.T @ (z * (w * p * (1 - p))[:, None]) + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if np.linalg.norm(step) < 1e-10:
+            break
+    return lambda q: np.hstack([np.ones((len(q), 1)), (q - mu) / sd]) @ theta
+
+
+def main():
+    rows = [json.loads(line) for line in open(sys.argv[1])]
+    half = len(rows) // 2
+    x = np.array([[feature(r, k) for k in INDICATORS] for r in rows])
+    wrong = np.array([r["wrong"] for r in rows])
+    kinds = [r["shift"].split(":")[0] for r in rows[half:]]
+    kind = np.array(kinds + kinds)  # a clean cloud goes with its copy
+    print(f"{len(rows)} diagnoses, {wrong.sum()} wrong answers")
+    print("held-out kind     wrong  fragility  best single indicator")
+    for k in sorted(set(kinds)):
+        held = kind == k
+        if wrong[held].sum() < 3:
+            print(f"{k:16s} {wrong[held].sum():6d}  (too few wrong answers)")
+            continue
+        score = fit(x[~held], wrong[~held])(x[held])
+        singles = {name: auroc(wrong[held], x[held][:, i]) for i, name in enumerate(INDICATORS)}
+        best = max(singles, key=singles.get)
+        print(f"{k:16s} {wrong[held].sum():6d}  {auroc(wrong[held], score):9.3f}  {singles[best]:.3f} ({best})")
+
+
+if __name__ == "__main__":
+    main()
