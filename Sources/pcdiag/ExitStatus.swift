@@ -1,3 +1,5 @@
+import Foundation
+
 /// pcdiag's documented exit codes (README, man page, `pcdiag --help`).
 enum ExitStatus: Int32, Sendable {
     case ok = 0
@@ -20,4 +22,14 @@ enum ExitStatus: Int32, Sendable {
 struct CommandFailure: Error {
     var status: ExitStatus
     var message: String
+}
+
+extension CommandFailure {
+    /// Nothing the user has is replaced unless asked: the first of `paths` that exists, without
+    /// `--force`, is an output error. `resumable`: the command's `--resume` is the other way on.
+    static func refuseToReplace(_ paths: [String], force: Bool, resumable: Bool = false) throws {
+        for path in paths where !force && FileManager.default.fileExists(atPath: path) {
+            throw CommandFailure(status: .output, message: "\(path): exists (use --force to overwrite\(resumable ? ", --resume to continue" : ""))")
+        }
+    }
 }

@@ -56,6 +56,31 @@ import TestSupport
         ]
     }()
 
+    /// `train` end to end on the shipped samples (four clouds, three classes): a model and its
+    /// checkpoint; no overwrite without --force; --resume continues the checkpoint; and --resume
+    /// without one leaves an existing model as it is.
+    @Test func trainWritesResumesAndRefusesToReplace() throws {
+        let manifest = Self.dir.appendingPathComponent("samples.csv").path
+        let rows = [("chair_cad.pcd", "chair"), ("chair_scan.pcd", "chair"), ("lamp_cad.ply", "lamp"), ("bunny.pcd", "bunny")]
+        try (["path,label"] + rows.map { TestPaths.sample($0.0) + "," + $0.1 }).joined(separator: "\n")
+            .write(toFile: manifest, atomically: true, encoding: .utf8)
+        let model = Self.dir.appendingPathComponent("trained.safetensors").path, checkpoint = model + ".ckpt"
+        for path in [model, checkpoint] { try? FileManager.default.removeItem(atPath: path) }
+        let arguments = ["train", "--data", manifest, "--points", "128", "--batch-size", "2", "-o", model]
+        let first = try CLI.run(arguments + ["--epochs", "1"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: model) && FileManager.default.fileExists(atPath: checkpoint))
+        let again = try CLI.run(arguments + ["--epochs", "1"])
+        #expect(again.status == 6 && again.stderr.contains("trained.safetensors: exists"), "\(again.stderr)")
+        let resumed = try CLI.run(arguments + ["--epochs", "2", "--resume"])
+        #expect(resumed.status == 0 && resumed.stderr.contains("after epoch 1"), "\(resumed.stderr)")
+        try FileManager.default.removeItem(atPath: checkpoint)
+        let before = try Data(contentsOf: URL(fileURLWithPath: model))
+        let noCheckpoint = try CLI.run(arguments + ["--epochs", "2", "--resume"])
+        #expect(noCheckpoint.status == 6, "--resume without a checkpoint must not replace the model: \(noCheckpoint.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == before)
+    }
+
     @Test(arguments: brokenModels.indices)
     func brokenModelsExitFour(index: Int) throws {
         let (name, path) = Self.brokenModels[index]

@@ -91,9 +91,7 @@ struct BatchCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        for path in [report, summary].compactMap({ $0 }) where !force && FileManager.default.fileExists(atPath: path) {
-            throw CommandFailure(status: .output, message: "\(path): exists (use --force to overwrite)")
-        }
+        try CommandFailure.refuseToReplace([report, summary].compactMap { $0 }, force: force)
         let model = try modelOptions.load()
         var diagnostician = try modelOptions.diagnostician(for: model)
         diagnostician.options.batchSize = batchSize

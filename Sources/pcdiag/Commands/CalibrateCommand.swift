@@ -71,9 +71,7 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        for path in [output] + (diagnoses.map { [$0] } ?? []) where !force && FileManager.default.fileExists(atPath: path) {
-            throw CommandFailure(status: .output, message: "\(path): exists (use --force to overwrite)")
-        }
+        try CommandFailure.refuseToReplace([output] + (diagnoses.map { [$0] } ?? []), force: force)
         let model = try modelOptions.load()
         let (set, _) = try LabelledData.load(data, for: model, console: console)
         let plan = CalibrationPlan(corruptions: try parsedCorruptions(), limit: limit, recall: recall, seed: seed,

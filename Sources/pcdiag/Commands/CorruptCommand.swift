@@ -229,9 +229,7 @@ struct CorruptJob: Sendable {
             }
             for (corruption, target) in zip(corruptions, targets) {
                 let corrupted = corruption.apply(to: cloud, seed: result.seed)
-                if !force, FileManager.default.fileExists(atPath: target) {
-                    throw CommandFailure(status: .output, message: "\(target): exists (use --force to overwrite)")
-                }
+                try CommandFailure.refuseToReplace([target], force: force)
                 try corrupted.write(to: target, encoding: encoding)
                 result.pointsOut.append(corrupted.count)
             }

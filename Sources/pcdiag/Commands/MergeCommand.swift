@@ -37,9 +37,7 @@ struct MergeCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        for path in [output, report, summary].compactMap({ $0 }) where !force && FileManager.default.fileExists(atPath: path) {
-            throw CommandFailure(status: .output, message: "\(path): exists (use --force to overwrite)")
-        }
+        try CommandFailure.refuseToReplace([output, report, summary].compactMap { $0 }, force: force)
         var rows = [String: BatchRow]()
         for shard in shards {
             try BatchRowFile.read(shard, format: BatchRowFile.format(of: shard)) { row in

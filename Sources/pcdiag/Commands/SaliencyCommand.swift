@@ -76,9 +76,7 @@ struct SaliencyCommand: ParsableCommand {
         let outputs = try outputPaths(for: paths)
         if let render {
             guard paths.count == 1 else { throw CommandFailure(status: .usage, message: "--render \(render): draws one input's map, not \(paths.count)") }
-            if !out.force, FileManager.default.fileExists(atPath: render) {
-                throw CommandFailure(status: .output, message: "\(render): exists (use --force to overwrite)")
-            }
+            try CommandFailure.refuseToReplace([render], force: out.force)
         }
         let printer = RecordPrinter(format: format, columns: [
             .init(key: "path", title: "FILE"), .init(key: "class", title: "CLASS"), .init(key: "probability", title: "PROB"),

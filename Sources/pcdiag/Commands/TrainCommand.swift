@@ -54,9 +54,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        if !force && !resume && FileManager.default.fileExists(atPath: output) {
-            throw CommandFailure(status: .output, message: "\(output): exists (use --force to overwrite, --resume to continue)")
-        }
+        // --resume continues a checkpoint; without one it must not replace what is there.
+        let continuing = resume && FileManager.default.fileExists(atPath: checkpointPath)
+        try CommandFailure.refuseToReplace([output], force: force || continuing, resumable: true)
         let preprocessing = Preprocessing.standard(points: points, seed: seed)
         let train = try loadSet(data, preprocessing, console)
         let validation = try val.map { try loadSet($0, preprocessing, console) }
