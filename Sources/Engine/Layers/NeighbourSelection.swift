@@ -105,18 +105,19 @@ struct NeighbourSelection<T: EngineScalar> {
     /// The keys ≤ `threshold` and their indices, in index order, into the candidate buffers; their count.
     @inlinable
     func collect(atMost threshold: T) -> Int {
-        // key ≤ τ as key < τ⁺ (the next float up; ∞ stays ∞, above every finite key): `.<` on a
-        // whole vector into `anySet` compiles to one compare and a move-mask.
+        // key ≤ τ as key < τ⁺ (the next float up; ∞ stays ∞, above every finite key), the mask's
+        // lanes OR-ed down as integers: `anySet` on the generic mask went lane by lane here.
         let above = threshold.nextUp, limit = V(repeating: above)
         var count = 0, j = 0
         while j + V.scalarCount <= n {
             let v = V.load(key + j)
-            if anySet(v .< limit, as: T.self) {
-                // Every lane is written, the count moves past the kept ones only.
+            let kept = less(v, limit), halves = kept.lowHalf | kept.highHalf, quarters = halves.lowHalf | halves.highHalf
+            if quarters[0] | quarters[1] != 0 {
+                // Every lane is written, the count moves past the kept ones only (−1 lanes).
                 for l in 0 ..< V.scalarCount {
                     candidate[count] = Int32(truncatingIfNeeded: j + l)
                     candidateKey[count] = v[l]
-                    count += v[l] < above ? 1 : 0
+                    count &-= Int(truncatingIfNeeded: kept[l])
                 }
             }
             j += V.scalarCount
