@@ -1,8 +1,8 @@
 // Eight lanes at a time for the engine's own loops (the gathers and passes GEMM does not cover).
 // Generic over the scalar, specialised to Float in the networks. How a comparison compiles depends on
-// what its mask feeds (seen in perf): into a select forming a running maximum or minimum, or into
-// `anySet`, the generic `.<` and `.>` become one vector compare (or a maxps / minps); where the mask is
-// used as integers — counted, combined with & and |, or in a BatchNorm-activation pass — they become
+// what its mask feeds (seen in perf): into a select forming a running maximum or minimum, the generic
+// `.<` and `.>` become one vector compare (or a maxps / minps); where the mask is used as integers —
+// counted, combined with & and |, tested for any lane, or in a BatchNorm-activation pass — they become
 // a compare and a branch per lane. There, `T.less`, concrete per scalar type, keeps them in vectors.
 
 /// Lanes of a > b as integers, −1 where it holds.
@@ -34,12 +34,6 @@ func maximum<T: EngineScalar>(_ a: SIMD8<T>, _ b: SIMD8<T>) -> SIMD8<T> { select
 
 @inlinable @inline(__always)
 func minimum<T: EngineScalar>(_ a: SIMD8<T>, _ b: SIMD8<T>) -> SIMD8<T> { select(a .< b, a, b) }
-
-/// Whether any lane of a comparison's mask is set: a compare, a move-mask and a test once inlined.
-@inlinable @inline(__always)
-func anySet<T: EngineScalar>(_ mask: SIMDMask<SIMD8<T.SIMDMaskScalar>>, as _: T.Type) -> Bool {
-    unsafeBitCast(mask, to: SIMD8<T.SIMDMaskScalar>.self).wrappedSum() != 0
-}
 
 extension SIMD8 {
     @inlinable @inline(__always)

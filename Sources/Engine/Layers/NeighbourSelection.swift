@@ -106,7 +106,7 @@ struct NeighbourSelection<T: EngineScalar> {
     @inlinable
     func collect(atMost threshold: T) -> Int {
         // key ≤ τ as key < τ⁺ (the next float up; ∞ stays ∞, above every finite key), the mask's
-        // lanes OR-ed down as integers: `anySet` on the generic mask went lane by lane here.
+        // lanes OR-ed down as integers (a generic mask test went lane by lane).
         let above = threshold.nextUp, limit = V(repeating: above)
         var count = 0, j = 0
         while j + V.scalarCount <= n {
