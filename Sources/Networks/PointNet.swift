@@ -51,7 +51,8 @@ public final class PointNet<T: EngineScalar>: Network {
         var h = x
         pointOutputs.removeAll(keepingCapacity: true)
         for i in 0 ..< 4 {
-            h = relus[i].forward(norms[i].forward(convs[i].forward(h, training: training), training: training), training: training)
+            let z = convs[i].forward(h, training: training)
+            h = training ? relus[i].forward(norms[i].forward(z, training: true), training: true) : norms[i].forwardInference(z, then: relus[i])
             pointOutputs.append(h)
         }
         h = head.forward(h, training: training)

@@ -110,6 +110,22 @@ import Testing
         #expect(report.parameters.keys.sorted() == ["bn.bias", "bn.weight", "conv.weight"])
     }
 
+    /// BatchNorm in inference with its activation in one pass: the output, ∂input and the BatchNorm's
+    /// gradients are those of the two layers run one after the other.
+    @Test(arguments: [0.0, 0.2])
+    func normActivationInOnePassEqualsTwo(slope: Double) {
+        let (_, fused) = Self.convAndNorm(), (_, separate) = Self.convAndNorm()
+        let fusedActivation = Activation<Double>(leakySlope: slope), activation = Activation<Double>(leakySlope: slope)
+        let x = Self.random([2, 7, 11], seed: 15), dy = Self.random([2, 7, 11], seed: 16)
+        let y = fused.forwardInference(x, then: fusedActivation).array
+        let reference = activation.forward(separate.forward(x, training: false), training: false).array
+        #expect(y == reference)
+        #expect(y.contains { $0 < 0 } == (slope > 0) && y.contains { $0 > 0 }, "both sides of the activation are exercised")
+        let dx = fused.backward(fusedActivation.backward(dy)).array
+        #expect(dx == separate.backward(activation.backward(dy)).array)
+        #expect(fused.gamma.grad.array == separate.gamma.grad.array && fused.beta.grad.array == separate.beta.grad.array)
+    }
+
     /// PointNet's head: conv → BatchNorm → ReLU → max pool. One cloud of 40 points is split between
     /// the cores (on a machine with more than one) and its splits' maxima merged.
     @Test(arguments: [true, false], [(3, 10), (1, 40)])

@@ -21,6 +21,26 @@ public final class Activation<T: EngineScalar>: Module {
     }
 
     /// Uses the output's sign, which equals the input's for any slope ≥ 0.
+    /// `forward` of s x + t, the scale and shift per channel (x's last dimension), in one pass.
+    @inlinable
+    public func forwardAffine(_ x: Tensor<T>, scale: [T], shift: [T]) -> Tensor<T> {
+        output.resize(x.shape)
+        let n = scale.count, rows = x.count / n, xp = x.pointer, yp = output.pointer, a = slope
+        scale.withUnsafeBufferPointer { s in
+            shift.withUnsafeBufferPointer { t in
+                parallelRanges(rows, grain: 512) { range in
+                    for r in range {
+                        for c in 0 ..< n {
+                            let v = s[c] * xp[r * n + c] + t[c]
+                            yp[r * n + c] = v > 0 ? v : a * v
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
     @inlinable
     public func backward(_ dy: Tensor<T>) -> Tensor<T> {
         inputGrad.resize(dy.shape)

@@ -65,6 +65,18 @@ public final class BatchNorm<T: EngineScalar>: Module {
         }
     }
 
+    /// Inference with the activation that follows in the same pass: act(s x + t) is written as
+    /// `activation`'s output, and both backwards then work as after the two forwards. One pass over the
+    /// activations instead of two (PointNet's point layers, where one cloud's latency counts).
+    @inlinable
+    public func forwardInference(_ x: Tensor<T>, then activation: Activation<T>) -> Tensor<T> {
+        precondition(x.channels == channels, "BatchNorm expects \(channels) channels, got \(x.shape)")
+        trainedLast = false
+        input = x
+        let (scale, shift) = inferenceAffine
+        return activation.forwardAffine(x, scale: scale, shift: shift)
+    }
+
     @inlinable
     public func forward(_ x: Tensor<T>, training: Bool) -> Tensor<T> {
         precondition(x.channels == channels, "BatchNorm expects \(channels) channels, got \(x.shape)")
