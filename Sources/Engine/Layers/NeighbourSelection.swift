@@ -8,8 +8,8 @@
 /// smallest key from above (k blocks each hold a key ≤ τ), and only about 1.5 k keys are ≤ τ on
 /// typical rows. Those are collected in index order and each one's rank among them — keys smaller,
 /// or equal and earlier — counted in vector registers: the key of rank r < k is neighbour r. Exact;
-/// without branches but for the collection. Rows with many keys ≤ τ (duplicated points) and short
-/// rows fall back to the sorted insertion.
+/// without branches but for the collection. Short rows (under 64 keys) take every key as a candidate;
+/// rows with more than 128 candidates (many duplicated points) fall back to the sorted insertion.
 @usableFromInline
 struct NeighbourSelection<T: EngineScalar> {
     @usableFromInline typealias V = SIMD8<T>
