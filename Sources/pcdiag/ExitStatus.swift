@@ -25,11 +25,18 @@ struct CommandFailure: Error {
 }
 
 extension CommandFailure {
-    /// Nothing the user has is replaced unless asked: the first of `paths` that exists, without
-    /// `--force`, is an output error. `resumable`: the command's `--resume` is the other way on.
-    static func refuseToReplace(_ paths: [String], force: Bool, resumable: Bool = false) throws {
-        for path in paths where !force && FileManager.default.fileExists(atPath: path) {
-            throw CommandFailure(status: .output, message: "\(path): exists (use --force to overwrite\(resumable ? ", --resume to continue" : ""))")
+    /// Checks outputs before any work is done: each one's folder must exist, and nothing the user has
+    /// is replaced unless asked — an existing file without `--force` is an output error.
+    /// `resumable`: the command's `--resume` is the other way on.
+    static func checkOutputs(_ paths: [String], force: Bool, resumable: Bool = false) throws {
+        for path in paths {
+            let folder = (path as NSString).deletingLastPathComponent
+            guard folder.isEmpty || FileManager.default.fileExists(atPath: folder) else {
+                throw CommandFailure(status: .output, message: "\(path): the folder \(folder) does not exist")
+            }
+            if !force && FileManager.default.fileExists(atPath: path) {
+                throw CommandFailure(status: .output, message: "\(path): exists (use --force to overwrite\(resumable ? ", --resume to continue" : ""))")
+            }
         }
     }
 }

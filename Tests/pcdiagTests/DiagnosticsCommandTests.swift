@@ -92,6 +92,9 @@ struct DiagnosticsCommandTests {
         let again = try CLI.run(["calibrate", "--model", Self.shipped, "--data", Self.manifest, "-o", Self.dir.appendingPathComponent("unwritten.safetensors").path,
                                  "--diagnoses", Self.diagnoses])
         #expect(again.status == 6 && again.stderr.contains("calibration-diagnoses.jsonl: exists"), "an existing diagnoses file is kept: \(again.stderr)")
+        let nowhere = try CLI.run(["calibrate", "--model", Self.shipped, "--data", Self.manifest, "-o", Self.dir.appendingPathComponent("unwritten.safetensors").path,
+                                   "--diagnoses", Self.dir.appendingPathComponent("no/such/folder/d.jsonl").path], timeout: 30)
+        #expect(nowhere.status == 6 && nowhere.stderrLines.count == 1 && nowhere.stderr.contains("does not exist"), "refused before any work: \(nowhere.stderr)")
 
         // An uncalibrated model says so and leaves the verdict empty.
         let plain = try CLI.run(["classify", "--model", ModelCommandTests.modelPath, "--format", "json", TestPaths.sample("chair_scan.pcd")])

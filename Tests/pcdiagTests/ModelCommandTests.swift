@@ -79,6 +79,8 @@ import TestSupport
         let noCheckpoint = try CLI.run(arguments + ["--epochs", "2", "--resume"])
         #expect(noCheckpoint.status == 6, "--resume without a checkpoint must not replace the model: \(noCheckpoint.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == before)
+        let nowhere = try CLI.run(["train", "--data", manifest, "-o", Self.dir.appendingPathComponent("no/such/m.safetensors").path])
+        #expect(nowhere.status == 6 && nowhere.stderrLines.count == 1 && nowhere.stderr.contains("does not exist"), "\(nowhere.stderr)")
     }
 
     @Test(arguments: brokenModels.indices)

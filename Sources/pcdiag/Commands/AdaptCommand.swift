@@ -153,11 +153,7 @@ struct AdaptCommand: ParsableCommand {
         let console = global.console
         // --resume continues a checkpoint; without one it must not replace what is there.
         let continuing = resume && FileManager.default.fileExists(atPath: checkpointPath)
-        try CommandFailure.refuseToReplace([output, reportPath], force: force || continuing, resumable: true)
-        let folder = (output as NSString).deletingLastPathComponent
-        guard folder.isEmpty || FileManager.default.fileExists(atPath: folder) else {
-            throw CommandFailure(status: .output, message: "\(output): the folder \(folder) does not exist")
-        }
+        try CommandFailure.checkOutputs([output, reportPath], force: force || continuing, resumable: true)
         let sourceModelPath = try modelOptions.resolvedPath()
         let model = try modelOptions.load()
         let options = try options

@@ -91,7 +91,7 @@ struct BatchCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        try CommandFailure.refuseToReplace([report, summary].compactMap { $0 }, force: force)
+        try CommandFailure.checkOutputs([report, summary].compactMap { $0 }, force: force)
         let model = try modelOptions.load()
         var diagnostician = try modelOptions.diagnostician(for: model)
         diagnostician.options.batchSize = batchSize

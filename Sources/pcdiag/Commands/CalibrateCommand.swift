@@ -71,7 +71,7 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        try CommandFailure.refuseToReplace([output] + (diagnoses.map { [$0] } ?? []), force: force)
+        try CommandFailure.checkOutputs([output] + (diagnoses.map { [$0] } ?? []), force: force)
         let model = try modelOptions.load()
         let (set, _) = try LabelledData.load(data, for: model, console: console)
         let plan = CalibrationPlan(corruptions: try parsedCorruptions(), limit: limit, recall: recall, seed: seed,

@@ -15,7 +15,7 @@ struct CloudOutputOptions: ParsableArguments {
 
     /// Writes `cloud` to `path`, refusing to replace an existing file without `--force`.
     func write(_ cloud: PointCloud, to path: String) throws {
-        try CommandFailure.refuseToReplace([path], force: force)
+        try CommandFailure.checkOutputs([path], force: force)
         if encoding == .compressed, PointCloudFormat(path: path) == .ply {
             throw CommandFailure(status: .usage, message: "\(path): PLY has no compressed encoding (use ascii or binary)")
         }

@@ -229,7 +229,7 @@ struct CorruptJob: Sendable {
             }
             for (corruption, target) in zip(corruptions, targets) {
                 let corrupted = corruption.apply(to: cloud, seed: result.seed)
-                try CommandFailure.refuseToReplace([target], force: force)
+                try CommandFailure.checkOutputs([target], force: force)
                 try corrupted.write(to: target, encoding: encoding)
                 result.pointsOut.append(corrupted.count)
             }

@@ -37,7 +37,7 @@ struct MergeCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        try CommandFailure.refuseToReplace([output, report, summary].compactMap { $0 }, force: force)
+        try CommandFailure.checkOutputs([output, report, summary].compactMap { $0 }, force: force)
         var rows = [String: BatchRow]()
         for shard in shards {
             try BatchRowFile.read(shard, format: BatchRowFile.format(of: shard)) { row in

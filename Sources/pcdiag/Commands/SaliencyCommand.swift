@@ -76,7 +76,7 @@ struct SaliencyCommand: ParsableCommand {
         let outputs = try outputPaths(for: paths)
         if let render {
             guard paths.count == 1 else { throw CommandFailure(status: .usage, message: "--render \(render): draws one input's map, not \(paths.count)") }
-            try CommandFailure.refuseToReplace([render], force: out.force)
+            try CommandFailure.checkOutputs([render], force: out.force)
         }
         let printer = RecordPrinter(format: format, columns: [
             .init(key: "path", title: "FILE"), .init(key: "class", title: "CLASS"), .init(key: "probability", title: "PROB"),

@@ -56,7 +56,7 @@ struct TrainCommand: ParsableCommand {
         let console = global.console
         // --resume continues a checkpoint; without one it must not replace what is there.
         let continuing = resume && FileManager.default.fileExists(atPath: checkpointPath)
-        try CommandFailure.refuseToReplace([output], force: force || continuing, resumable: true)
+        try CommandFailure.checkOutputs([output], force: force || continuing, resumable: true)
         let preprocessing = Preprocessing.standard(points: points, seed: seed)
         let train = try loadSet(data, preprocessing, console)
         let validation = try val.map { try loadSet($0, preprocessing, console) }
