@@ -79,7 +79,7 @@ extension Model {
         let n = clouds[0].count
         let kept = max(metadata.architecture.minimumPoints, n - Int((options.flipDropFraction * Double(n)).rounded()))
         guard kept < n else { return clouds.map { _ in 0 } }
-        var generators = clouds.map { SeededGenerator(seed: contentSeed($0.positions)) }
+        var generators = clouds.map { SeededGenerator(seed: FNV1a.hash($0.positions)) }
         var flips = [Int](repeating: 0, count: clouds.count)
         for _ in 0 ..< options.flipTrials {
             let thinned = clouds.indices.map { b in
@@ -124,17 +124,6 @@ extension Model {
         let k = logits.channels
         return (0 ..< clouds.count).map { b in (0 ..< k).max { logits[b * k + $0] < logits[b * k + $1] }! }
     }
-}
-
-/// A seed from a cloud's coordinates (FNV-1a over their bits): the same points, the same seed.
-func contentSeed(_ positions: [SIMD3<Float>]) -> UInt64 {
-    var hash = FNV1a()
-    for p in positions {
-        hash.add(UInt64(p.x.bitPattern))
-        hash.add(UInt64(p.y.bitPattern))
-        hash.add(UInt64(p.z.bitPattern))
-    }
-    return hash.value
 }
 
 /// A model with what its file carries for diagnostics: the feature statistics and the calibration,

@@ -26,6 +26,7 @@ struct UnitFrame {
 
 extension SIMD3 where Scalar == Float {
     func dot(_ other: SIMD3<Float>) -> Float { (self * other).sum() }
+    func cross(_ b: SIMD3<Float>) -> SIMD3<Float> { SIMD3(y * b.z - z * b.y, z * b.x - x * b.z, x * b.y - y * b.x) }
     var lengthSquared: Float { (self * self).sum() }
     var length: Float { lengthSquared.squareRoot() }
 }
@@ -131,16 +132,21 @@ struct PointGrid {
     }
 
     /// A typical distance between neighbouring points of a surface cloud: the median distance to the
-    /// 8th nearest neighbour over up to 256 evenly spread points, × √(π/8) — the side of the square
-    /// each point would own on an evenly sampled surface. Zero for fewer than 9 points.
+    /// 8th nearest neighbour × √(π/8) — the side of the square each point would own on an evenly
+    /// sampled surface. Zero for fewer than 9 points.
     func typicalSpacing() -> Float {
-        let k = 8
+        medianNeighbourDistance(k: 8) * (Float.pi / 8).squareRoot()
+    }
+
+    /// The median distance to the `k`-th nearest neighbour over up to 256 evenly spread points; zero
+    /// for `k` or fewer points.
+    func medianNeighbourDistance(k: Int) -> Float {
         guard points.count > k else { return 0 }
         let step = max(1, points.count / 256)
         var distances = stride(from: 0, to: points.count, by: step).map { i in
             nearest(to: points[i], count: k, skipping: i).last?.distance ?? 0
         }
         distances.sort()
-        return distances[distances.count / 2] * (Float.pi / Float(k)).squareRoot()
+        return distances[distances.count / 2]
     }
 }

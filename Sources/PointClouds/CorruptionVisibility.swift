@@ -42,8 +42,8 @@ enum Visibility {
         guard n > Corruption.minimumPoints, spacing > 0, eye.length > 0 else { return [Bool](repeating: true, count: n) }
         let distance = eye.length
         let forward = -eye / distance
-        let right = cross(forward, abs(forward.x) < 0.9 ? SIMD3(1, 0, 0) : SIMD3(0, 1, 0)).normalized
-        let up = cross(forward, right)
+        let right = forward.cross(abs(forward.x) < 0.9 ? SIMD3(1, 0, 0) : SIMD3(0, 1, 0)).normalized
+        let up = forward.cross(right)
         var xs = [Float](repeating: 0, count: n), ys = xs, ranges = xs, stretch = xs
         var normals = [SIMD3<Float>](repeating: .zero, count: n)
         for (i, p) in points.enumerated() {
@@ -143,10 +143,6 @@ enum Visibility {
         }
         let smallest = (0 ..< 3).min { a[$0][$0] < a[$1][$1] }!
         return SIMD3(v[0][smallest], v[1][smallest], v[2][smallest])
-    }
-
-    static func cross(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> SIMD3<Float> {
-        SIMD3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x)
     }
 }
 

@@ -16,4 +16,16 @@ public struct FNV1a: Sendable {
         for byte in text.utf8 { h.add(UInt64(byte)) }
         return h.value
     }
+
+    /// The hash of points' coordinate bits: the same points, the same seed (for draws that must not
+    /// depend on batch, order or run).
+    public static func hash(_ positions: [SIMD3<Float>]) -> UInt64 {
+        var h = FNV1a()
+        for p in positions {
+            h.add(UInt64(p.x.bitPattern))
+            h.add(UInt64(p.y.bitPattern))
+            h.add(UInt64(p.z.bitPattern))
+        }
+        return h.value
+    }
 }
