@@ -8,6 +8,10 @@ public enum PreprocessStep: Sendable, Equatable, Codable {
     /// PCL StatisticalOutlierRemoval: drops points whose mean distance to their `neighbours` nearest
     /// neighbours exceeds the cloud's mean by more than `stddev` standard deviations.
     case removeOutliers(neighbours: Int, stddev: Double)
+    /// Drops the floor a depth scan picks up around a standing object (z up): the lowest
+    /// near-horizontal plane, tilted at most `maxTilt` degrees, and the points within `thickness`
+    /// median nearest-neighbour distances of it (`FloorRemoval`). A cloud without one is left alone.
+    case removeFloor(maxTilt: Double, thickness: Double)
     /// PCL VoxelGrid: one point (the mean of every field) per occupied cube of side `size`; the cubes
     /// sit on multiples of `size` from the origin.
     case voxelGrid(size: Float)
@@ -26,6 +30,7 @@ public enum PreprocessStep: Sendable, Equatable, Codable {
         switch self {
         case .removeNonFinite: "drop NaN/Inf points"
         case .removeOutliers(let k, let s): "statistical outlier removal (k=\(k), \(s)σ)"
+        case .removeFloor(let tilt, let thickness): "floor removal (tilt ≤ \(tilt)°, ±\(thickness) spacings)"
         case .voxelGrid(let size): "voxel grid \(size)"
         case .upAxis(let axis): "up axis \(axis.rawValue) → z"
         case .normalize: "centre and scale to the unit sphere"
@@ -52,6 +57,13 @@ public enum PreprocessStep: Sendable, Equatable, Codable {
                 throw .invalidArgument(message(error))
             }
             return finite.selecting(keep.indices.filter { keep[$0] != 0 })
+        case .removeFloor(let tilt, let thickness):
+            guard (0 ..< 90).contains(tilt), thickness > 0, thickness.isFinite else {
+                throw .invalidArgument("floor removal needs a tilt in [0, 90) degrees and a positive thickness")
+            }
+            let finite = try Self.removeNonFinite.apply(to: cloud)
+            let keep = FloorRemoval(maxTilt: tilt, thickness: thickness).keptIndices(finite.positions)
+            return keep.count == finite.count ? finite : finite.selecting(keep)
         case .voxelGrid(let size):
             guard size > 0, size.isFinite else { throw .invalidArgument("the voxel size must be a positive number") }
             let finite = try Self.removeNonFinite.apply(to: cloud)
@@ -114,6 +126,16 @@ public struct Preprocessing: Sendable, Equatable, Codable {
     /// The default for classification (DESIGN §3): drop NaN/Inf, centre, unit sphere, `points` points.
     public static func standard(points: Int = 1024, seed: UInt64 = 0) -> Preprocessing {
         Preprocessing(steps: [.removeNonFinite, .normalize, .sample(points: points, seed: seed)])
+    }
+
+    /// These steps with `step` added before the first that centres or resamples (where a cleaning step
+    /// must go), unless it is already there.
+    public func adding(_ step: PreprocessStep) -> Preprocessing {
+        guard !steps.contains(step) else { return self }
+        var out = self
+        let at = steps.firstIndex { if case .normalize = $0 { true } else if case .sample = $0 { true } else { false } }
+        out.steps.insert(step, at: at ?? steps.count)
+        return out
     }
 
     /// What one step did, for logs.

@@ -35,7 +35,7 @@ struct AdaptCommandTests {
 
     @Test func adaptsRecordsProvenanceAndResumes() throws {
         let output = Self.dir.appendingPathComponent("adapted.safetensors").path
-        let run = try Self.adapt(output, ["--target", "@" + DiagnosticsCommandTests.scans, "--self-training-from", "2"])
+        let run = try Self.adapt(output, ["--target", "@" + DiagnosticsCommandTests.scans, "--self-training-from", "2", "--remove-floor"])
         #expect(run.status == 0, "\(run.stderr)")
         let record = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(record["model"] as? String == output)
@@ -59,6 +59,7 @@ struct AdaptCommandTests {
         #expect(adaptation["epochs"] as? Int == 2)
         #expect((adaptation["recipe"] as? String)?.contains("gate skewness ρ 0.5") == true)
         #expect(described["calibrated"] as? Bool == false)
+        #expect((described["preprocessing"] as? [String])?.contains { $0.hasPrefix("floor removal") } == true, "the adapted model records --remove-floor")
         #expect(described["trained_on"] != nil, "the source training record is kept")
         let table = try CLI.run(["info", output]).stdout.split(separator: "\n").map(String.init)
         #expect(table.first == output, "a model is described as a block under its path")

@@ -1,5 +1,6 @@
 import Foundation
 import PointClouds
+import Support
 import Testing
 import TestSupport
 
@@ -81,6 +82,25 @@ import TestSupport
         #expect(cloud.count == 1024)
         let radius = cloud.positions.map { ($0 * $0).sum().squareRoot() }.max()!
         #expect(abs(radius - 1) < 1e-5)
+    }
+
+    /// A column standing on a wider floor patch, written to a file: the points removed are the
+    /// floor's, and no others.
+    @Test func preprocessRemovesTheFloorOfAScan() throws {
+        var rng = SeededGenerator(seed: 3)
+        let floor = (0 ..< 300).map { _ in SIMD3<Float>(.random(in: -2 ... 2, using: &rng), .random(in: -2 ... 2, using: &rng), 0.01 * rng.gaussian()) }
+        let column = (0 ..< 600).map { _ in
+            let angle = Float.random(in: 0 ..< 2 * .pi, using: &rng)
+            return SIMD3<Float>(0.3 * cos(angle), 0.3 * sin(angle), .random(in: 0.3 ... 2, using: &rng))
+        }
+        let dir = TestPaths.scratch()
+        let input = dir.appendingPathComponent("scan.pcd").path, out = dir.appendingPathComponent("no-floor.pcd").path
+        try PointCloud(positions: floor + column).write(to: input)
+        let run = try CLI.run(["preprocess", input, out, "--remove-floor", "--points", "0", "--no-normalize", "--format", "jsonl"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let row = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect((row["steps"] as? [String])?.contains { $0.hasPrefix("floor removal") } == true)
+        #expect(try PointCloud(contentsOf: out).positions == column)
     }
 
     @Test func helpAndVersionGoToStdout() throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Diagnostics
 import Foundation
 import Networks
+import PointClouds
 
 /// Which model a command uses, and how to read a PyTorch export that carries no pcdiag metadata.
 struct ModelOptions: ParsableArguments {
@@ -13,6 +14,9 @@ struct ModelOptions: ParsableArguments {
 
     @Option(help: "Class names of a PyTorch export, comma-separated, in output order.")
     var classes: String?
+
+    @Flag(name: .customLong("remove-floor"), help: "Add floor removal to the model's preprocessing, before centring: depth scans of standing objects (z up) with the floor around them. A model that adapt or calibrate writes records it.")
+    var removeFloor = false
 
     static let defaultModelName = "pointnet-pointda10.safetensors"
 
@@ -48,7 +52,9 @@ struct ModelOptions: ParsableArguments {
         if architecture != nil && names == nil {
             throw CommandFailure(status: .usage, message: "--arch needs --classes (the class names, in output order)")
         }
-        return try Model.load(try resolvedPath(), architecture: architecture, classes: names)
+        var model = try Model.load(try resolvedPath(), architecture: architecture, classes: names)
+        if removeFloor { model.metadata.preprocessing = model.metadata.preprocessing.adding(FloorRemoval().step) }
+        return model
     }
 
     /// The model with what its file stores for diagnostics; unusable stored diagnostics are a model error.

@@ -7,7 +7,8 @@ struct PreprocessCommand: ParsableCommand {
         abstract: "Prepare a cloud the way a classifier sees it, and write it out.",
         discussion: """
             Steps, in this order: drop NaN/Inf points; statistical outlier removal (--outliers); voxel grid \
-            (--voxel); up-axis change (--up-axis); centre and scale to the unit sphere (unless \
+            (--voxel); up-axis change (--up-axis); floor removal \
+            (--remove-floor: the lowest near-horizontal plane, z up, and the points on it); centre and scale to the unit sphere (unless \
             --no-normalize); resample to --points (farthest point sampling when there are more points, all \
             points plus seeded random repeats when fewer; 0 keeps them all). Prints one result row (points \
             before and after, the steps) on stdout.
@@ -31,6 +32,9 @@ struct PreprocessCommand: ParsableCommand {
     @Option(name: .customLong("up-axis"), help: "The input's up axis, rotated to z.")
     var upAxis: PreprocessStep.Axis?
 
+    @Flag(name: .customLong("remove-floor"), help: "Drop the floor a depth scan of a standing object picks up (z up, after --up-axis).")
+    var removeFloor = false
+
     @Flag(name: .customLong("no-normalize"), help: "Keep the input's position and scale.")
     var noNormalize = false
 
@@ -53,6 +57,7 @@ struct PreprocessCommand: ParsableCommand {
         if let outliers { steps.append(.removeOutliers(neighbours: outliers.neighbours, stddev: outliers.stddev)) }
         if let voxel { steps.append(.voxelGrid(size: voxel)) }
         if let upAxis, upAxis != .z { steps.append(.upAxis(from: upAxis)) }
+        if removeFloor { steps.append(FloorRemoval().step) }
         if !noNormalize { steps.append(.normalize) }
         if points > 0 { steps.append(.sample(points: points, seed: seed)) }
         return Preprocessing(steps: steps)
