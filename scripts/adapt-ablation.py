@@ -23,6 +23,8 @@ VARIANTS = {
     "MTL, no gate, no PCM": ("mtl-nopcm", ["--gate", "none", "--no-mixup"]),
     "MTL + SM-DSB gate, no PCM": ("gate-nopcm", ["--gate", "skewness", "--no-mixup"]),
     "MTL + random gate, no PCM": ("random-gate-nopcm", ["--gate", "random", "--no-mixup"]),
+    "self-training, no PCM": ("self-training-nopcm", ["--defrec-weight", "0", "--rotation-weight", "0", "--gate", "none",
+                                                      "--no-mixup", "--self-training-from", "2"]),
 }
 
 parser = argparse.ArgumentParser()

@@ -48,7 +48,9 @@ public struct FloorRemoval: Sendable, Equatable {
         let bottom = points.filter { $0.z <= low + 0.25 * (high - low) }
         guard bottom.count >= 3 else { return nil }
         let minimumZ = Float(cos(maxTilt * .pi / 180))
-        let allowedBelow = Int(Self.maximumShareBelow * Double(points.count))
+        // Planes are scored on at most 4,096 evenly spread points: a large scan costs no more.
+        let scored = stride(from: 0, to: points.count, by: max(1, points.count / 4096)).map { points[$0] }
+        let allowedBelow = Int(Self.maximumShareBelow * Double(scored.count))
         var rng = SeededGenerator(seed: FNV1a.hash(points))
         var best: (inliers: Int, normal: SIMD3<Float>, offset: Float)?
         for _ in 0 ..< Self.trials {
@@ -60,13 +62,13 @@ public struct FloorRemoval: Sendable, Equatable {
             guard normal.z >= minimumZ else { continue }
             let offset = normal.dot(a)
             var inliers = 0, below = 0
-            for p in points {
+            for p in scored {
                 let d = normal.dot(p) - offset
                 if d < -tolerance { below += 1 } else if d < tolerance { inliers += 1 }
             }
             if below <= allowedBelow, inliers > best?.inliers ?? 0 { best = (inliers, normal, offset) }
         }
-        guard let best, Double(best.inliers) >= Self.minimumShare * Double(points.count) else { return nil }
+        guard let best, Double(best.inliers) >= Self.minimumShare * Double(scored.count) else { return nil }
         return (best.normal, best.offset, tolerance)
     }
 }

@@ -91,12 +91,15 @@ struct BenchCommand: ParsableCommand {
         let readBytes = median(times { _ = Self.readAll(paths, threads: threads) })
         let load = median(times { _ = CloudLoader(threads: threads).load(paths) })
         let prepare = median(times { _ = CloudLoader(preprocessing: .standard(), threads: threads).load(paths) })
+        let floor = Preprocessing.standard().adding(FloorRemoval().step)
+        let prepareScans = median(times { _ = CloudLoader(preprocessing: floor, threads: threads).load(paths) })
 
         let printer = RecordPrinter(format: format, columns: [
             .init(key: "measurement", title: "MEASUREMENT"), .init(key: "clouds_per_s", title: "CLOUDS/S"),
             .init(key: "vs_read", title: "VS READ"),
         ])
-        for (name, seconds) in [("read bytes", readBytes), ("load (PCL)", load), ("load + preprocess", prepare)] {
+        for (name, seconds) in [("read bytes", readBytes), ("load (PCL)", load), ("load + preprocess", prepare),
+                                ("load + preprocess with floor removal", prepareScans)] {
             var r = Record()
             r["measurement"] = .string(name)
             r["clouds"] = .int(paths.count)
