@@ -39,9 +39,23 @@ public struct FloorRemoval: Sendable, Equatable {
         return Double(kept.count) >= Self.minimumShareLeft * Double(points.count) ? kept : all
     }
 
+    /// The median distance from a point to its nearest neighbour (over up to 256 evenly spread points).
+    /// A scan of a few thousand points is searched directly: faster than building a grid for it.
+    static func medianNearestDistance(_ points: [SIMD3<Float>]) -> Float {
+        guard points.count <= 8192 else { return PointGrid(points).medianNeighbourDistance(k: 1) }
+        var distances = stride(from: 0, to: points.count, by: max(1, points.count / 256)).map { i in
+            let q = points[i]
+            var nearest = Float.infinity
+            for (j, p) in points.enumerated() where j != i { nearest = min(nearest, (p - q).lengthSquared) }
+            return nearest.squareRoot()
+        }
+        distances.sort()
+        return distances[distances.count / 2]
+    }
+
     /// The floor's unit normal (pointing up), its offset (normal · p on the plane) and the tolerance.
     func floor(_ points: [SIMD3<Float>]) -> (SIMD3<Float>, Float, Float)? {
-        let tolerance = Float(thickness) * PointGrid(points).medianNeighbourDistance(k: 1)
+        let tolerance = Float(thickness) * Self.medianNearestDistance(points)
         guard tolerance > 0 else { return nil }
         var low = Float.infinity, high = -Float.infinity
         for p in points { low = min(low, p.z); high = max(high, p.z) }
