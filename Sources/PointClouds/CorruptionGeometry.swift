@@ -142,11 +142,13 @@ struct PointGrid {
     /// for `k` or fewer points.
     func medianNeighbourDistance(k: Int) -> Float {
         guard points.count > k else { return 0 }
-        let step = max(1, points.count / 256)
-        var distances = stride(from: 0, to: points.count, by: step).map { i in
-            nearest(to: points[i], count: k, skipping: i).last?.distance ?? 0
-        }
-        distances.sort()
-        return distances[distances.count / 2]
+        return Self.medianOverSpreadPoints(points.count) { nearest(to: points[$0], count: k, skipping: $0).last?.distance ?? 0 }
+    }
+
+    /// The median of `value` over up to 256 evenly spread indices of `count` (at least one).
+    static func medianOverSpreadPoints(_ count: Int, _ value: (Int) -> Float) -> Float {
+        var values = stride(from: 0, to: count, by: max(1, count / 256)).map(value)
+        values.sort()
+        return values[values.count / 2]
     }
 }

@@ -43,14 +43,12 @@ public struct FloorRemoval: Sendable, Equatable {
     /// A scan of a few thousand points is searched directly: faster than building a grid for it.
     static func medianNearestDistance(_ points: [SIMD3<Float>]) -> Float {
         guard points.count <= 8192 else { return PointGrid(points).medianNeighbourDistance(k: 1) }
-        var distances = stride(from: 0, to: points.count, by: max(1, points.count / 256)).map { i in
-            let q = points[i]
+        guard points.count > 1 else { return 0 }
+        return PointGrid.medianOverSpreadPoints(points.count) { i in
             var nearest = Float.infinity
-            for (j, p) in points.enumerated() where j != i { nearest = min(nearest, (p - q).lengthSquared) }
+            for (j, p) in points.enumerated() where j != i { nearest = min(nearest, (p - points[i]).lengthSquared) }
             return nearest.squareRoot()
         }
-        distances.sort()
-        return distances[distances.count / 2]
     }
 
     /// The floor's unit normal (pointing up), its offset (normal · p on the plane) and the tolerance.
