@@ -4,7 +4,8 @@
 Reads the diagnoses `pcdiag calibrate --diagnoses FILE` wrote (clean clouds, then one shifted copy of
 each) and, for each corruption kind with enough wrong answers, refits the fragility score — the same
 logistic regression as `calibrate`: indicators as suspicion values (kurtosis and mahalanobis on a log
-scale), standardised, errors and right answers weighted equally, L2 penalty 1e-2 on the mean loss —
+scale), standardised, errors and right answers weighted equally, L2 penalty 1e-2 on the mean loss,
+weights >= 0 —
 without the clouds whose copy has that kind, and measures the error-detection AUROC on those clouds
 (clean and shifted) against every single indicator's. A held-out kind stands in for a sensor the
 calibration never saw: the score only helps there if it beats the best single indicator.
@@ -47,23 +48,43 @@ def auroc(positive, score):
     return (ranks[positive].sum() - p * (p + 1) / 2) / (p * n)
 
 
-def fit(x, y, l2=1e-2):
-    """Balanced, penalised logistic regression by Newton's method; returns a scoring function."""
+def fit(x, y, l2=1e-2, nonnegative=False):
+    """Balanced, penalised logistic regression; with `nonnegative`, every weight >= 0 (as `calibrate`),
+    by projected Newton: weights at zero whose gradient pushes them below it stay there, the rest take
+    a Newton step, the result is clamped. Returns a scoring function (the logit)."""
     mu, sd = x.mean(0), x.std(0)
     sd[sd == 0] = 1
     z = np.hstack([np.ones((len(x), 1)), (x - mu) / sd])
     w = np.where(y, len(y) / (2 * y.sum()), len(y) / (2 * (~y).sum()))
     w = w / w.sum()
-    theta = np.zeros(z.shape[1])
     penalty = np.full(z.shape[1], l2)
     penalty[0] = 0
-    for _ in range(100):
+
+    def objective(t):
+        m = z @ t
+        return w @ (np.logaddexp(0, m) - y * m) + 0.5 * penalty @ (t * t)
+
+    def clamp(t):
+        return np.concatenate([t[:1], np.maximum(t[1:], 0)]) if nonnegative else t
+
+    theta = np.zeros(z.shape[1])
+    for _ in range(200):
         p = 1 / (1 + np.exp(-z @ theta))
         gradient = z.T @ (w * (p - y)) + penalty * theta
         hessian = z.T @ (z * (w * p * (1 - p))[:, None]) + np.diag(penalty)
-        step = np.linalg.solve(hessian, gradient)
-        theta -= step
-        if np.linalg.norm(step) < 1e-10:
+        held = np.zeros(len(theta), bool)
+        if nonnegative:
+            held[1:] = (theta[1:] <= 1e-12) & (gradient[1:] > 0)
+        step = gradient.copy()
+        free = ~held
+        step[free] = np.linalg.solve(hessian[np.ix_(free, free)], gradient[free])
+        t, current = 1.0, objective(theta)
+        while objective(clamp(theta - t * step)) > current + 1e-15 and t > 1e-10:
+            t /= 2
+        new = clamp(theta - t * step)
+        done = np.linalg.norm(new - theta) < 1e-10
+        theta = new
+        if done:
             break
     return lambda q: np.hstack([np.ones((len(q), 1)), (q - mu) / sd]) @ theta
 
@@ -82,7 +103,7 @@ def main():
         if wrong[held].sum() < 3:
             print(f"{k:16s} {wrong[held].sum():6d}  (too few wrong answers)")
             continue
-        score = fit(x[~held], wrong[~held])(x[held])
+        score = fit(x[~held], wrong[~held], nonnegative=True)(x[held])
         singles = {name: auroc(wrong[held], x[held][:, i]) for i, name in enumerate(INDICATORS)}
         best = max(singles, key=singles.get)
         print(f"{k:16s} {wrong[held].sum():6d}  {auroc(wrong[held], score):9.3f}  {singles[best]:.3f} ({best})")

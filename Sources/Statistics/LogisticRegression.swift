@@ -32,20 +32,24 @@ public struct LogisticModel: Codable, Sendable, Equatable {
     /// separable data included. Integer sample weights act as duplicated samples, in the
     /// standardisation too: weight 1/(class frequency) balances the classes.
     ///
-    /// Found by Newton's method (IRLS) from zero, solving the (p + 1)×(p + 1) system by Cholesky,
-    /// with backtracking while far from the optimum; stops once the Newton step's Euclidean norm is at
-    /// most `tolerance`, after taking it.
+    /// With `nonNegativeWeights`, the minimiser over w ≥ 0 (b free): a score that never falls as a
+    /// feature rises, so a feature can only count for the positive class, as its meaning says.
+    ///
+    /// Found by Newton's method (IRLS) from zero, solving the system by Cholesky, with backtracking
+    /// while far from the optimum — projected Newton under the constraint; stops once the (projected)
+    /// Newton step's Euclidean norm is at most `tolerance`, after taking it.
     ///
     /// - Parameters:
     ///   - features: n rows of p finite values.
     ///   - labels: n labels, true for the positive class.
     ///   - l2: λ > 0, on the standardised weights.
     ///   - sampleWeights: n finite weights ≥ 0, not all 0; all 1 when nil.
+    ///   - nonNegativeWeights: constrain every wⱼ ≥ 0.
     /// - Throws: `FitError` for empty or inconsistent input, NaN or infinite features, a single
     ///   class, or no convergence within `maxIterations`.
     /// - Complexity: O(n p²) per iteration; typically under ten iterations.
     public static func fit(features: [[Double]], labels: [Bool], l2: Double = 1e-2,
-                           sampleWeights: [Double]? = nil, maxIterations: Int = 100,
+                           sampleWeights: [Double]? = nil, nonNegativeWeights: Bool = false, maxIterations: Int = 100,
                            tolerance: Double = 1e-8) throws(FitError) -> LogisticModel {
         let n = features.count
         guard n > 0 else { throw .noSamples }
@@ -93,6 +97,12 @@ public struct LogisticModel: Codable, Sendable, Equatable {
             return loss + l2 / 2 * theta.dropFirst().reduce(0) { $0 + $1 * $1 }
         }
 
+        // Projected Newton (Bertsekas 1982): weights at (or within ε of) zero whose gradient pushes them
+        // below it are held there; the rest take a Newton step on their block of the Hessian; the result
+        // is clamped to w ≥ 0. Without the constraint nothing is ever held or clamped: plain Newton.
+        func projected(_ theta: [Double]) -> [Double] {
+            nonNegativeWeights ? theta.enumerated().map { $0 == 0 ? $1 : max($1, 0) } : theta
+        }
         var theta = [Double](repeating: 0, count: d)
         for _ in 0 ..< maxIterations {
             var gradient = [Double](repeating: 0, count: d), hessian = [Double](repeating: 0, count: d * d)
@@ -109,22 +119,40 @@ public struct LogisticModel: Codable, Sendable, Equatable {
                 gradient[j] += l2 * theta[j]
                 hessian[j * d + j] += l2
             }
-            guard let step = choleskySolve(lower: hessian, gradient, dimension: d) else { throw .didNotConverge }
-            // gᵀH⁻¹g, twice the decrease the quadratic model promises. Below 1e-8 Newton is in its
-            // quadratic phase and the full step is taken: a line search there would compare
-            // objectives differing by rounding noise only.
-            let decrement = zip(gradient, step).reduce(0) { $0 + $1.0 * $1.1 }
+            // ε shrinks with the distance to optimality, so that near the optimum exactly the weights
+            // held at zero by their gradient are held.
+            let epsilon = min(1e-6, distance(theta, projected(zip(theta, gradient).map { $0 - $1 })))
+            let held = (0 ..< d).map { nonNegativeWeights && $0 > 0 && theta[$0] <= epsilon && gradient[$0] > 0 }
+            let free = (0 ..< d).filter { !held[$0] }
+            // The free block of the lower triangle: `free` ascends, so its lower triangle is H's.
+            let block = free.flatMap { a in free.map { b in hessian[a * d + b] } }
+            guard let newton = choleskySolve(lower: block, free.map { gradient[$0] }, dimension: free.count) else { throw .didNotConverge }
+            // A held weight moves along its gradient, which the clamp turns into: to zero.
+            var step = gradient
+            for (k, a) in free.enumerated() { step[a] = newton[k] }
+            // The decrease the step promises at length t (Bertsekas' Armijo rule): t gᵀH⁻¹g on the free
+            // block, the gradient times the actual move on the held weights. At full length on the free
+            // block gᵀH⁻¹g is twice the quadratic model's decrease; below 1e-8 Newton is in its quadratic
+            // phase and the full step is taken: a line search there would compare objectives differing
+            // by rounding noise only.
+            let decrement = free.reduce(0) { $0 + gradient[$1] * step[$1] }
+            func promised(_ t: Double, _ next: [Double]) -> Double {
+                t * decrement + (0 ..< d).filter { held[$0] }.reduce(0) { $0 + gradient[$1] * (theta[$1] - next[$1]) }
+            }
             var t = 1.0
+            var next = projected(zip(theta, step).map { $0 - $1 })
+            let length = distance(theta, next)
             if decrement > 1e-8 {
                 let current = objective(theta)
-                // Armijo: the objective is convex and −step a descent direction, so this ends.
-                while objective(zip(theta, step).map { $0 - t * $1 }) > current - t * decrement / 4 {
+                // Convex objective, descent direction: this ends.
+                while objective(next) > current - promised(t, next) / 4 {
                     t /= 2
                     guard t > 1e-10 else { throw .didNotConverge }
+                    next = projected(zip(theta, step).map { $0 - t * $1 })
                 }
             }
-            theta = zip(theta, step).map { $0 - t * $1 }
-            if step.reduce(0, { $0 + $1 * $1 }).squareRoot() <= tolerance {
+            theta = next
+            if length <= tolerance {
                 return LogisticModel(means: means, scales: scales, weights: Array(theta.dropFirst()), intercept: theta[0])
             }
         }
@@ -153,6 +181,10 @@ public struct LogisticModel: Codable, Sendable, Equatable {
             }
         }
     }
+}
+
+private func distance(_ a: [Double], _ b: [Double]) -> Double {
+    zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
 }
 
 private func sigmoid(_ z: Double) -> Double { 1 / (1 + exp(-z)) }

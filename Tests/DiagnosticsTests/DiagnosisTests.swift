@@ -218,6 +218,26 @@ import TestSupport
         })
     }
 
+    @Test func fragilityNeverCountsAnIndicatorAgainstSuspicion() throws {
+        // Skewness made informative the wrong way round (high when right): unconstrained, its weight
+        // would be negative; the score keeps it at zero.
+        var (diagnoses, labels) = Self.synthetic(400, seed: 4)
+        var rng = SeededGenerator(seed: 9)
+        for i in diagnoses.indices {
+            diagnoses[i].indicators.skewness = -diagnoses[i].indicators.mspScore + Double.random(in: -0.1 ... 0.1, using: &rng)
+        }
+        let calibration = try Calibration.fit(clean: Array(diagnoses[..<200]), cleanLabels: Array(labels[..<200]),
+                                              shifted: Array(diagnoses[200...]), shiftedLabels: Array(labels[200...]),
+                                              options: .init(), recall: 0.95, data: "synthetic")
+        let fragility = calibration.fragility
+        #expect(fragility.model.weights.allSatisfy { $0 >= 0 })
+        #expect(fragility.model.weights[fragility.indicators.firstIndex(of: .skewness)!] == 0)
+        #expect(fragility.model.weights[fragility.indicators.firstIndex(of: .mspScore)!] > 0)
+        let free = try LogisticModel.fit(features: diagnoses.map { fragility.features($0.indicators)! },
+                                         labels: zip(diagnoses, labels).map { $0.prediction.label != $1 })
+        #expect(free.weights[fragility.indicators.firstIndex(of: .skewness)!] < 0)
+    }
+
     @Test func shiftTestNeedsAnEffectAndEnoughObjects() throws {
         var rng = SeededGenerator(seed: 5)
         let reference = (0 ..< 4000).map { _ in Double.random(in: 0 ..< 1, using: &rng) }

@@ -108,3 +108,59 @@ private func maxDifference(_ a: [Double], _ b: [Double]) -> Double {
     #expect(throws: LogisticModel.FitError.self) { try LogisticModel.fit(features: [[0], [1, 2]], labels: [true, false]) }
     #expect(throws: LogisticModel.FitError.self) { try LogisticModel.fit(features: [[0], [1]], labels: [true]) }
 }
+
+// The constrained fit (w ≥ 0) is convex, so it is optimal exactly when the KKT conditions hold: the
+// penalised gradient (computed independently above) is zero for the intercept and every positive
+// weight, and ≥ 0 for every weight held at zero.
+private func expectKKT(_ model: LogisticModel, _ x: [[Double]], _ y: [Bool], l2: Double, weights: [Double]? = nil) {
+    let gradient = penalisedGradient(model, x, y, l2: l2, weights: weights)
+    #expect(abs(gradient[0]) <= 1e-10)
+    for (j, w) in model.weights.enumerated() {
+        #expect(w >= 0)
+        if w > 0 { #expect(abs(gradient[j + 1]) <= 1e-10) } else { #expect(gradient[j + 1] >= -1e-10) }
+    }
+}
+
+@Test func nonNegativeFitHoldsTheNegativeWeightAtZero() throws {
+    // Unconstrained, the second feature's weight is −0.668 (scikit-learn, above).
+    let model = try LogisticModel.fit(features: features, labels: labels, l2: 0.1, nonNegativeWeights: true)
+    #expect(model.weights[1] == 0)
+    expectKKT(model, features, labels, l2: 0.1)
+    // With that weight at zero the rest is the unconstrained fit without the feature (standardisation
+    // is per feature, so it is the same).
+    let without = try LogisticModel.fit(features: features.map { [$0[0], $0[2]] }, labels: labels, l2: 0.1)
+    #expect(maxDifference([model.weights[0], model.weights[2], model.intercept], without.weights + [without.intercept]) <= 1e-9)
+}
+
+@Test func nonNegativeFitIsTheUnconstrainedOneWhenThatIsPositive() throws {
+    let flipped = features.map { [$0[0], -$0[1], $0[2]] }
+    let free = try LogisticModel.fit(features: flipped, labels: labels, l2: 0.1, sampleWeights: sampleWeights)
+    #expect(free.weights.allSatisfy { $0 > 0 })
+    let constrained = try LogisticModel.fit(features: flipped, labels: labels, l2: 0.1, sampleWeights: sampleWeights,
+                                            nonNegativeWeights: true)
+    #expect(maxDifference(constrained.weights + [constrained.intercept], free.weights + [free.intercept]) <= 1e-10)
+}
+
+@Test func nonNegativeFitOnCorrelatedFeaturesMeetsTheOptimalityConditions() throws {
+    // Like the fragility score's inputs: a few noisy copies of one signal (two of them reversed, so
+    // their unconstrained weights go negative) and two noise features; weighted, imbalanced classes.
+    var state: UInt64 = 12345
+    func uniform() -> Double {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Double(state >> 11) / Double(1 << 53)
+    }
+    func normal() -> Double { (-2 * log(max(uniform(), 1e-300))).squareRoot() * cos(2 * .pi * uniform()) }
+    var x = [[Double]](), y = [Bool]()
+    for _ in 0 ..< 300 {
+        let signal = normal(), wrong = uniform() < 1 / (1 + exp(-(2 * signal - 1.5)))
+        x.append([signal + 0.3 * normal(), signal + 0.5 * normal(), -signal + 0.4 * normal(), -signal + normal(), normal(), 5 * normal()])
+        y.append(wrong)
+    }
+    let weights = y.map { $0 ? 3.0 : 1.0 }
+    let free = try LogisticModel.fit(features: x, labels: y, l2: 1e-2, sampleWeights: weights)
+    #expect(free.weights.contains { $0 < 0 })
+    let model = try LogisticModel.fit(features: x, labels: y, l2: 1e-2, sampleWeights: weights, nonNegativeWeights: true)
+    expectKKT(model, x, y, l2: 1e-2, weights: weights)
+    #expect(model.weights.contains { $0 == 0 } && model.weights.contains { $0 > 0 })
+    #expect(model.weights[2] == 0 && model.weights[3] == 0)
+}
