@@ -11,7 +11,7 @@ AUROC, and its gain over the best single indicator on those rows.
 How `calibrate`'s score was chosen (2026-11-29): the candidates below, written down before any run,
 measured on 800 seeded scans of scans-sim/train (not the test set) for both shipped source models;
 the rule was the largest gain of the worse of the two models. The non-negative logistic won
-(+0.020 for both; unconstrained logistic +0.025 and +0.000).
+(PointNet +0.021, DGCNN +0.022; unconstrained logistic +0.026 and +0.002; the next best, D, +0.011).
 
 Candidates: A logistic regression over all indicators, as `calibrate` fitted it until then (suspicion
 values, kurtosis and mahalanobis on a log scale, standardised, errors and right answers weighted

@@ -52,11 +52,13 @@ def fit(x, y, l2=1e-2, nonnegative=False):
     """Balanced, penalised logistic regression; with `nonnegative`, every weight >= 0 (as `calibrate`),
     by projected Newton: weights at zero whose gradient pushes them below it stay there, the rest take
     a Newton step, the result is clamped. Returns a scoring function (the logit)."""
-    mu, sd = x.mean(0), x.std(0)
-    sd[sd == 0] = 1
-    z = np.hstack([np.ones((len(x), 1)), (x - mu) / sd])
+    # Standardised with the class-balanced weights, as `calibrate` does.
     w = np.where(y, len(y) / (2 * y.sum()), len(y) / (2 * (~y).sum()))
     w = w / w.sum()
+    mu = w @ x
+    sd = np.sqrt(w @ (x - mu) ** 2)
+    sd[sd == 0] = 1
+    z = np.hstack([np.ones((len(x), 1)), (x - mu) / sd])
     penalty = np.full(z.shape[1], l2)
     penalty[0] = 0
 
