@@ -5,7 +5,7 @@ Reads the diagnoses `pcdiag calibrate --diagnoses FILE` wrote (clean clouds, the
 each) and, for each corruption kind with enough wrong answers, refits the fragility score — the same
 logistic regression as `calibrate`: indicators as suspicion values (kurtosis and mahalanobis on a log
 scale), standardised, errors and right answers weighted equally, L2 penalty 1e-2 on the mean loss,
-weights >= 0 —
+weights >= 0, shortfalls of the indicators that point the other way on the calibration data —
 without the clouds whose copy has that kind, and measures the error-detection AUROC on those clouds
 (clean and shifted) against every single indicator's. A held-out kind stands in for a sensor the
 calibration never saw: the score only helps there if it beats the best single indicator.
@@ -91,6 +91,22 @@ def fit(x, y, l2=1e-2, nonnegative=False):
     return lambda q: np.hstack([np.ones((len(q), 1)), (q - mu) / sd]) @ theta
 
 
+def fragility(x, wrong, clean):
+    """`calibrate`'s score, fitted on features x (rows of INDICATORS) with their wrong answers; `clean`
+    marks the clean calibration clouds. An indicator whose calibration AUROC is below 0.5 also enters
+    as its shortfall below its clean median; every weight >= 0. Returns a scoring function."""
+    reversed_ = [j for j in range(x.shape[1]) if auroc(wrong, x[:, j]) < 0.5]
+    # `calibrate` takes the raw values' median (type 7) and maps it: the same but for how the middle
+    # pair of an even count is averaged.
+    medians = {j: np.quantile(x[clean][:, j], 0.5) for j in reversed_}
+
+    def with_shortfalls(q):
+        return np.hstack([q] + [np.maximum(medians[j] - q[:, j:j + 1], 0) for j in reversed_])
+
+    score = fit(with_shortfalls(x), wrong, nonnegative=True)
+    return lambda q: score(with_shortfalls(q))
+
+
 def main():
     rows = [json.loads(line) for line in open(sys.argv[1])]
     half = len(rows) // 2
@@ -105,7 +121,8 @@ def main():
         if wrong[held].sum() < 3:
             print(f"{k:16s} {wrong[held].sum():6d}  (too few wrong answers)")
             continue
-        score = fit(x[~held], wrong[~held], nonnegative=True)(x[held])
+        clean = np.arange(len(rows)) < half
+        score = fragility(x[~held], wrong[~held], clean[~held])(x[held])
         singles = {name: auroc(wrong[held], x[held][:, i]) for i, name in enumerate(INDICATORS)}
         best = max(singles, key=singles.get)
         print(f"{k:16s} {wrong[held].sum():6d}  {auroc(wrong[held], score):9.3f}  {singles[best]:.3f} ({best})")

@@ -81,26 +81,54 @@ public struct Reason: Sendable, Equatable, CustomStringConvertible {
 
 /// Logistic regression over the indicators (as suspicion values, heavy-tailed ones on a log scale),
 /// each weight ≥ 0: the score never falls as an indicator grows more suspicious. Unconstrained, the
-/// weights of correlated indicators take opposite signs to fit the calibration's own shifts (DGCNN's
-/// energy came out negative beside entropy and msp_score), which does not carry over to a new sensor:
-/// on 800 labelled scans of scans-sim/train (scripts/fragility-combiners.py) the constraint lifted
-/// DGCNN's error-detection AUROC from the best single indicator's to 0.02 above it.
+/// weights of correlated indicators took opposite signs to fit the calibration's own corruptions
+/// (DGCNN's energy weighed negative beside entropy and msp_score), which did not carry over to scans.
+/// An indicator whose wrong answers on the calibration data lie on the other side than its meaning
+/// says (the saliency statistics, whose direction no definition fixes: DGCNN's kurtosis is low on
+/// the ring-pattern clouds it gets confidently wrong) also enters as its shortfall below its clean
+/// median, again with a weight ≥ 0: the score may learn "unusually low" without counting high values
+/// as reassuring. Both chosen on labelled scans of scans-sim/train (scripts/fragility-combiners.py).
 public struct FragilityModel: Sendable, Equatable, Codable {
     public var indicators: [Indicator]
+    /// The indicators that also enter as their shortfall below `median`, their median on the clean
+    /// calibration clouds: max(f(median) − f(value), 0), f the indicator's feature (as for
+    /// `indicators`), after all of `indicators`. Nil in files calibrated before.
+    public var shortfalls: [Shortfall]?
     public var model: LogisticModel
+
+    public struct Shortfall: Sendable, Equatable, Codable {
+        public var indicator: Indicator
+        public var median: Double
+    }
 
     /// The model's input for one object; nil when one of its indicators is missing.
     public func features(_ values: Indicators) -> [Double]? {
+        Self.row(values, indicators, shortfalls ?? [])
+    }
+
+    /// The names of the model's inputs, in order: each indicator's key, then "<key>_low" per shortfall.
+    public var terms: [String] {
+        indicators.map(\.key) + (shortfalls ?? []).map { $0.indicator.key + "_low" }
+    }
+
+    static func row(_ values: Indicators, _ indicators: [Indicator], _ shortfalls: [Shortfall]) -> [Double]? {
         var row = [Double]()
         for indicator in indicators {
-            guard let v = Self.feature(indicator, values) else { return nil }
+            guard let v = feature(indicator, values) else { return nil }
             row.append(v)
+        }
+        for s in shortfalls {
+            guard let v = feature(s.indicator, values) else { return nil }
+            row.append(max(feature(s.indicator, s.median) - v, 0))
         }
         return row
     }
 
     static func feature(_ indicator: Indicator, _ values: Indicators) -> Double? {
-        guard let v = indicator.value(in: values) else { return nil }
+        indicator.value(in: values).map { feature(indicator, $0) }
+    }
+
+    static func feature(_ indicator: Indicator, _ v: Double) -> Double {
         switch indicator {
         case .kurtosis: return log(max(v + 3, 1e-6))  // the raw kurtosis is positive
         case .mahalanobis: return log(max(v, 1e-6))
@@ -112,29 +140,36 @@ public struct FragilityModel: Sendable, Equatable, Codable {
         features(values).map { model.probability($0) }
     }
 
-    /// Each indicator's push on the score's logit (weight × standardised value).
+    /// Each indicator's push on the score's logit (weight × standardised value, its shortfall's added).
     func contributions(_ values: Indicators) -> [Indicator: Double] {
         guard let x = features(values) else { return [:] }
+        let owners = indicators + (shortfalls ?? []).map(\.indicator)
         var out = [Indicator: Double]()
-        for (j, indicator) in indicators.enumerated() {
-            out[indicator] = model.weights[j] * (x[j] - model.means[j]) / model.scales[j]
+        for (j, indicator) in owners.enumerated() {
+            out[indicator, default: 0] += model.weights[j] * (x[j] - model.means[j]) / model.scales[j]
         }
         return out
     }
 
     /// Fits on diagnosed clouds with whether each was answered wrongly; errors and correct answers
-    /// weigh equally in total, so a rare error class still shapes the score.
-    public static func fit(_ indicators: [Indicators], wrong: [Bool], using names: [Indicator]) throws -> FragilityModel {
-        let rows = indicators.map { values in names.map { feature($0, values)! } }
+    /// weigh equally in total, so a rare error class still shapes the score. `clean`: the clean
+    /// calibration clouds, whose medians anchor the shortfalls.
+    public static func fit(_ indicators: [Indicators], wrong: [Bool], clean: [Indicators], using names: [Indicator]) throws -> FragilityModel {
         let errors = wrong.filter { $0 }.count
         guard errors > 0, errors < wrong.count else {
             throw DiagnosticsError.calibration("the calibration data gave \(errors) wrong answers in \(wrong.count): the fragility score needs both right and wrong ones")
         }
+        let shortfalls = names.compactMap { name -> Shortfall? in
+            let values = indicators.map { feature(name, $0)! }
+            guard let a = auroc(scores: values, positives: wrong), a < 0.5, !clean.isEmpty else { return nil }
+            return Shortfall(indicator: name, median: quantile(clean.map { name.value(in: $0)! }.sorted(), 0.5))
+        }
+        let rows = indicators.map { row($0, names, shortfalls)! }
         let weightWrong = Double(wrong.count) / (2 * Double(errors))
         let weightRight = Double(wrong.count) / (2 * Double(wrong.count - errors))
         let model = try LogisticModel.fit(features: rows, labels: wrong, sampleWeights: wrong.map { $0 ? weightWrong : weightRight },
                                           nonNegativeWeights: true)
-        return FragilityModel(indicators: names, model: model)
+        return FragilityModel(indicators: names, shortfalls: shortfalls, model: model)
     }
 }
 
@@ -155,7 +190,7 @@ extension Calibration {
             let sorted = values.sorted()
             thresholds[indicator.key] = quantile(sorted, indicator.suspiciousWhenHigh ? 1 - tail : tail)
         }
-        let fragility = try FragilityModel.fit(all.map(\.indicators), wrong: wrong, using: available)
+        let fragility = try FragilityModel.fit(all.map(\.indicators), wrong: wrong, clean: clean.map(\.indicators), using: available)
         let scores = all.map { fragility.score($0.indicators)! }
         guard let limit = threshold(forRecall: recall, scores: scores, positives: wrong) else {
             throw DiagnosticsError.calibration("no threshold reaches a recall of \(recall)")

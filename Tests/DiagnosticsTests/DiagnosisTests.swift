@@ -219,23 +219,43 @@ import TestSupport
     }
 
     @Test func fragilityNeverCountsAnIndicatorAgainstSuspicion() throws {
-        // Skewness made informative the wrong way round (high when right): unconstrained, its weight
-        // would be negative; the score keeps it at zero.
+        // Skewness made informative the wrong way round (low when wrong): unconstrained, its weight
+        // would be negative; the score keeps it at zero and learns its shortfall below the clean
+        // median instead.
         var (diagnoses, labels) = Self.synthetic(400, seed: 4)
         var rng = SeededGenerator(seed: 9)
         for i in diagnoses.indices {
             diagnoses[i].indicators.skewness = -diagnoses[i].indicators.mspScore + Double.random(in: -0.1 ... 0.1, using: &rng)
         }
-        let calibration = try Calibration.fit(clean: Array(diagnoses[..<200]), cleanLabels: Array(labels[..<200]),
-                                              shifted: Array(diagnoses[200...]), shiftedLabels: Array(labels[200...]),
-                                              options: .init(), recall: 0.95, data: "synthetic")
-        let fragility = calibration.fragility
-        #expect(fragility.model.weights.allSatisfy { $0 >= 0 })
-        #expect(fragility.model.weights[fragility.indicators.firstIndex(of: .skewness)!] == 0)
-        #expect(fragility.model.weights[fragility.indicators.firstIndex(of: .mspScore)!] > 0)
-        let free = try LogisticModel.fit(features: diagnoses.map { fragility.features($0.indicators)! },
+        let clean = Array(diagnoses[..<200]), shifted = Array(diagnoses[200...])
+        let calibration = try Calibration.fit(clean: clean, cleanLabels: Array(labels[..<200]), shifted: shifted,
+                                              shiftedLabels: Array(labels[200...]), options: .init(), recall: 0.95, data: "synthetic")
+        let fragility = calibration.fragility, weights = fragility.model.weights
+        #expect(weights.allSatisfy { $0 >= 0 })
+        #expect(weights[fragility.indicators.firstIndex(of: .skewness)!] == 0)
+        #expect(weights[fragility.indicators.firstIndex(of: .mspScore)!] > 0)
+        // The shortfall: skewness only (every other indicator points the declared way), anchored at
+        // the clean median (R type 7 of an even count: the mean of the middle two).
+        let sorted = clean.map(\.indicators.skewness).sorted()
+        let middle: Double = (sorted[99] + sorted[100]) / 2
+        #expect(fragility.shortfalls?.map(\.indicator) == [.skewness] && fragility.shortfalls?[0].median == middle)
+        #expect(fragility.terms.last == "skewness_low" && weights.count == fragility.terms.count)
+        let probe = clean[0].indicators, median = fragility.shortfalls![0].median
+        var lower = probe
+        lower.skewness = median - 0.5
+        #expect(abs(fragility.features(lower)!.last! - 0.5) <= 1e-12)
+        let shortfall: Double = max(median - probe.skewness, 0)
+        #expect(fragility.features(probe)!.last! == shortfall)
+        let free = try LogisticModel.fit(features: diagnoses.map { Array(fragility.features($0.indicators)!.dropLast()) },
                                          labels: zip(diagnoses, labels).map { $0.prediction.label != $1 })
         #expect(free.weights[fragility.indicators.firstIndex(of: .skewness)!] < 0)
+        // Older files have no shortfalls and still score.
+        var older = fragility
+        older.shortfalls = nil
+        older.model = try LogisticModel.fit(features: diagnoses.map { Array(fragility.features($0.indicators)!.dropLast()) },
+                                            labels: zip(diagnoses, labels).map { $0.prediction.label != $1 }, nonNegativeWeights: true)
+        let decoded = try JSONDecoder().decode(FragilityModel.self, from: JSONEncoder().encode(older))
+        #expect(decoded.shortfalls == nil && decoded.score(probe) == older.score(probe))
     }
 
     @Test func shiftTestNeedsAnEffectAndEnoughObjects() throws {

@@ -131,7 +131,7 @@ struct CalibrateCommand: ParsableCommand {
             out["auroc"] = r.auroc.map(Value.double) ?? .null
             out["fragility_threshold"] = .double(c.fragilityThreshold)
             out["thresholds"] = .object(Record(fields: Indicator.allCases.compactMap { i in c.thresholds[i.key].map { (i.key, .double($0)) } }))
-            out["weights"] = .object(Record(fields: zip(c.fragility.indicators, c.fragility.model.weights).map { ($0.key, .double($1)) }))
+            out["weights"] = .object(Record(fields: zip(c.fragility.terms, c.fragility.model.weights).map { ($0, .double($1)) }))
             return out.json
         }
         var lines = [
@@ -143,9 +143,15 @@ struct CalibrateCommand: ParsableCommand {
         ]
         for indicator in Indicator.allCases {
             guard let t = c.thresholds[indicator.key] else { continue }
-            let weight = c.fragility.indicators.firstIndex(of: indicator).map { c.fragility.model.weights[$0] }
+            let weight = c.fragility.terms.firstIndex(of: indicator.key).map { c.fragility.model.weights[$0] }
             lines.append(indicator.key.padding(toLength: 12, withPad: " ", startingAt: 0)
                 + String(format: "  %@ %10.4g  %10.4f", indicator.suspiciousWhenHigh ? ">" : "<", t, weight ?? .nan))
+        }
+        // A shortfall term: the weight on how far the indicator falls below its clean median.
+        for (j, s) in (c.fragility.shortfalls ?? []).enumerated() {
+            let key = s.indicator.key + "_low"
+            lines.append(key.padding(toLength: 12, withPad: " ", startingAt: 0)
+                + String(format: "  < %10.4g  %10.4f", s.median, c.fragility.model.weights[c.fragility.indicators.count + j]))
         }
         return lines.joined(separator: "\n")
     }
