@@ -28,11 +28,18 @@ public struct Calibration: Sendable, Equatable, Codable {
     public func assess(_ indicators: Indicators) -> Assessment {
         let fragility = fragility.score(indicators)
         let contributions = fragility == nil ? [:] : self.fragility.contributions(indicators)
-        let reasons = Indicator.allCases.compactMap { indicator -> Reason? in
+        var reasons = Indicator.allCases.compactMap { indicator -> Reason? in
             guard let value = indicator.value(in: indicators), let limit = thresholds[indicator.key] else { return nil }
-            let beyond = indicator.suspiciousWhenHigh ? value > limit : value < limit
-            return beyond ? Reason(indicator: indicator, value: value, threshold: limit) : nil
-        }.sorted { contributions[$0.indicator, default: 0] > contributions[$1.indicator, default: 0] }
+            let below = !indicator.suspiciousWhenHigh
+            return (below ? value < limit : value > limit) ? Reason(indicator: indicator, value: value, threshold: limit, below: below) : nil
+        }
+        // An indicator the score also reads as a shortfall is a reason below its clean 5 % tail too.
+        for s in self.fragility.shortfalls ?? [] where s.indicator.suspiciousWhenHigh {
+            guard let value = s.indicator.value(in: indicators), let clean = references[s.indicator.key],
+                  let limit = clean.quantiles.isEmpty ? nil : quantile(clean.quantiles, Self.tail), value < limit else { continue }
+            reasons.append(Reason(indicator: s.indicator, value: value, threshold: limit, below: true))
+        }
+        reasons.sort { contributions[$0.indicator, default: 0] > contributions[$1.indicator, default: 0] }
         return Assessment(fragility: fragility, fragile: fragility.map { $0 >= fragilityThreshold }, reasons: reasons)
     }
 }
@@ -71,9 +78,11 @@ public struct Reason: Sendable, Equatable, CustomStringConvertible {
     public var indicator: Indicator
     public var value: Double
     public var threshold: Double
+    /// The value is below the threshold (else above).
+    public var below: Bool
 
     public var description: String {
-        "\(indicator.key) \(Self.format(value)) \(indicator.suspiciousWhenHigh ? ">" : "<") \(Self.format(threshold))"
+        "\(indicator.key) \(Self.format(value)) \(below ? "<" : ">") \(Self.format(threshold))"
     }
 
     static func format(_ x: Double) -> String { String(format: abs(x) >= 100 ? "%.0f" : "%.3g", x) }

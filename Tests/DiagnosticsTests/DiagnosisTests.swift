@@ -210,11 +210,11 @@ import TestSupport
         var probe = clean[0].indicators
         probe.mspScore = 0.99
         probe.margin = 0.01
-        let reasons = calibration.assess(probe).reasons.map { (r: Reason) in r.indicator }
-        #expect(reasons.contains(.mspScore) && reasons.contains(.margin))
-        #expect(reasons.allSatisfy { i in
-            let v = i.value(in: probe)!, t = calibration.thresholds[i.key]!
-            return i.suspiciousWhenHigh ? v > t : v < t
+        let reasons = calibration.assess(probe).reasons
+        #expect(reasons.contains { $0.indicator == .mspScore } && reasons.contains { $0.indicator == .margin })
+        #expect(reasons.allSatisfy { r in
+            let v = r.indicator.value(in: probe)!, t = calibration.thresholds[r.indicator.key]!
+            return r.value == v && r.threshold == t && r.below == !r.indicator.suspiciousWhenHigh && (r.below ? v < t : v > t)
         })
     }
 
@@ -246,6 +246,12 @@ import TestSupport
         #expect(abs(fragility.features(lower)!.last! - 0.5) <= 1e-12)
         let shortfall: Double = max(median - probe.skewness, 0)
         #expect(fragility.features(probe)!.last! == shortfall)
+        // Far below the clean 5 % tail (the type-7 quantile of the clean values, kept whole), a reason.
+        lower.skewness = sorted[0] - 1
+        let p5 = sorted[9] + 0.95 * (sorted[10] - sorted[9])
+        let reason = calibration.assess(lower).reasons.first { $0.indicator == .skewness }
+        #expect(reason?.below == true && abs(reason!.threshold - p5) <= 1e-12 && reason!.description.contains(" < "))
+        #expect(calibration.assess(probe).reasons.allSatisfy { $0.indicator != .skewness || $0.value > calibration.thresholds["skewness"]! || $0.value < p5 })
         let free = try LogisticModel.fit(features: diagnoses.map { Array(fragility.features($0.indicators)!.dropLast()) },
                                          labels: zip(diagnoses, labels).map { $0.prediction.label != $1 })
         #expect(free.weights[fragility.indicators.firstIndex(of: .skewness)!] < 0)
