@@ -15,8 +15,9 @@ struct CalibrateCommand: ParsableCommand {
             drawn from --corruptions), every indicator, their reference distributions on the clean clouds \
             (for batch shift tests) with the value at their suspicious 5 % tail (the reasons classify \
             gives), and the fragility score: a logistic model over the indicators predicting a wrong \
-            answer, its weights kept ≥ 0 (the score never falls as an indicator grows more suspicious), \
-            with the threshold that flags --recall of the wrong answers. Written to -o with the \
+            answer, its weights kept ≥ 0 (the score never falls as an indicator grows more suspicious; an \
+            indicator whose calibration errors lie on its other side also enters as its shortfall below \
+            its clean median, shown as <key>_low), with the threshold that flags --recall of the wrong answers. Written to -o with the \
             weights unchanged.
             """)
 
