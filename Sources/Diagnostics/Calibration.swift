@@ -28,18 +28,16 @@ public struct Calibration: Sendable, Equatable, Codable {
     public func assess(_ indicators: Indicators) -> Assessment {
         let fragility = fragility.score(indicators)
         let contributions = fragility == nil ? [:] : self.fragility.contributions(indicators)
-        var reasons = Indicator.allCases.compactMap { indicator -> Reason? in
-            guard let value = indicator.value(in: indicators), let limit = thresholds[indicator.key] else { return nil }
-            let below = !indicator.suspiciousWhenHigh
-            return (below ? value < limit : value > limit) ? Reason(indicator: indicator, value: value, threshold: limit, below: below) : nil
-        }
-        // An indicator the score also reads as a shortfall is a reason below its clean 5 % tail too.
-        for s in self.fragility.shortfalls ?? [] where s.indicator.suspiciousWhenHigh {
-            guard let value = s.indicator.value(in: indicators), let clean = references[s.indicator.key],
-                  let limit = clean.quantiles.isEmpty ? nil : quantile(clean.quantiles, Self.tail), value < limit else { continue }
-            reasons.append(Reason(indicator: s.indicator, value: value, threshold: limit, below: true))
-        }
-        reasons.sort { contributions[$0.indicator, default: 0] > contributions[$1.indicator, default: 0] }
+        // Each indicator beyond its threshold on its suspicious side; one the score also reads as a
+        // shortfall, below its clean 5 % tail too.
+        let sides = Indicator.allCases.compactMap { i in thresholds[i.key].map { (i, $0, !i.suspiciousWhenHigh) } }
+            + (self.fragility.shortfalls ?? []).compactMap { s in
+                s.indicator.suspiciousWhenHigh ? references[s.indicator.key].map { (s.indicator, quantile($0.quantiles, Self.tail), true) } : nil
+            }
+        let reasons = sides.compactMap { indicator, limit, below -> Reason? in
+            guard let value = indicator.value(in: indicators), below ? value < limit : value > limit else { return nil }
+            return Reason(indicator: indicator, value: value, threshold: limit, below: below)
+        }.sorted { contributions[$0.indicator, default: 0] > contributions[$1.indicator, default: 0] }
         return Assessment(fragility: fragility, fragile: fragility.map { $0 >= fragilityThreshold }, reasons: reasons)
     }
 }
