@@ -20,13 +20,17 @@ test set), for both shipped source models:
   2.6 % / 0.5 % of the clean calibration clouds. (Also tried in round 2, on the dev scans: weights
   signed by each indicator's own calibration AUROC, DGCNN -0.006; saliency statistics as two-sided
   distances from the clean median, DGCNN -0.033 to +0.017.)
+- Round 3 (same dev scans): L, the L2 penalty chosen by holding out each kind of calibration shift in
+  turn (PenaltySearch in Sources/Diagnostics), which picks 0.03 for both models: PointNet +0.031,
+  DGCNN +0.029. Before it, on these dev scans, a grid of fixed penalties had been looked at
+  (1e-3 … 1: DGCNN +0.017 … +0.031, PointNet +0.020 … +0.031), so the search is not blind to them.
 
 Candidates: A logistic regression over all indicators, as `calibrate` fitted it until then (suspicion
 values, kurtosis and mahalanobis on a log scale, standardised, errors and right answers weighted
 equally, L2 1e-2 on the mean loss); B the same with every weight >= 0; C, D: A and B over rank
 features (the logit of each indicator's mid-rank in the clean calibration clouds); E the unfitted mean
-of the rank features; F that mean over the indicators with calibration AUROC >= 0.75; K (`calibrate`
-now) B plus shortfalls. For the fitted ones, the share flagged at the threshold that catches 95 % of
+of the rank features; F that mean over the indicators with calibration AUROC >= 0.75; K B plus
+shortfalls (`calibrate` until round 3); L (`calibrate` now) K with its L2 penalty searched. For the fitted ones, the share flagged at the threshold that catches 95 % of
 the calibration errors, on the clean calibration clouds and on the rows.
 """
 import importlib.util
@@ -39,8 +43,8 @@ import numpy as np
 _spec = importlib.util.spec_from_file_location("heldout", pathlib.Path(__file__).with_name("fragility-heldout-shift.py"))
 heldout = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(heldout)
-INDICATORS, feature, auroc, fit, fragility = (heldout.INDICATORS, heldout.feature, heldout.auroc, heldout.fit,
-                                              heldout.fragility)
+INDICATORS, feature, auroc, fit, fragility, choose_l2 = (heldout.INDICATORS, heldout.feature, heldout.auroc, heldout.fit,
+                                                         heldout.fragility, heldout.choose_l2)
 
 
 def rank_features(reference, x):
@@ -56,22 +60,20 @@ def rank_features(reference, x):
 
 
 def main():
-    calibration = [json.loads(line) for line in open(sys.argv[1])]
+    x, wrong, is_clean, kind = heldout.calibration_rows(sys.argv[1])
     rows = [json.loads(line) for line in open(sys.argv[2])]
-    x = np.array([[feature(r, k) for k in INDICATORS] for r in calibration])
-    wrong = np.array([r["wrong"] for r in calibration])
-    clean = x[: len(calibration) // 2]
+    clean = x[is_clean]
     q = np.array([[feature(r, k) for k in INDICATORS] for r in rows])
     q_wrong = np.array([not r["correct"] for r in rows])
     strong = np.array([auroc(wrong, x[:, j]) >= 0.75 for j in range(len(INDICATORS))])
-    is_clean = np.array([r["shift"] == "none" for r in calibration])
     rank = lambda z: rank_features(clean, z)  # noqa: E731
     fitted = {
         "A logistic": fit(x, wrong),
         "B logistic, weights >= 0": fit(x, wrong, nonnegative=True),
         "C logistic, rank features": lambda z: fit(rank(x), wrong)(rank(z)),
         "D B on rank features": lambda z: fit(rank(x), wrong, nonnegative=True)(rank(z)),
-        "K B + shortfalls (calibrate)": fragility(x, wrong, is_clean),
+        "K B + shortfalls, L2 1e-2": fragility(x, wrong, is_clean),
+        "L K, L2 searched (calibrate)": fragility(x, wrong, is_clean, choose_l2(x, wrong, is_clean, kind)[0]),
     }
     unfitted = {
         "E mean rank feature": lambda z: rank(z).mean(1),
@@ -79,7 +81,7 @@ def main():
     }
     singles = {k: auroc(q_wrong, q[:, j]) for j, k in enumerate(INDICATORS)}
     best = max(singles, key=singles.get)
-    print(f"{len(rows)} rows, {q_wrong.sum()} wrong; fitted on {len(calibration)} diagnoses, {wrong.sum()} wrong")
+    print(f"{len(rows)} rows, {q_wrong.sum()} wrong; fitted on {len(x)} diagnoses, {wrong.sum()} wrong")
     print(f"best single indicator: {best} {singles[best]:.3f}")
     print(f"{'':36s} AUROC   gain    flagged: clean calibration, rows")
     for name, score in {**fitted, **unfitted}.items():

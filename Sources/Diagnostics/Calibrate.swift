@@ -79,7 +79,7 @@ extension Model {
                                        shifts: drawn)
         let calibration = try Calibration.fit(clean: sample.clean, cleanLabels: labels, shifted: sample.shifted,
                                               shiftedLabels: labels, options: plan.options, recall: plan.recall, data: data,
-                                              corruptions: Array(Set(drawn)).sorted(), seed: plan.seed)
+                                              shifts: drawn, seed: plan.seed)
         var model = self
         statistics.store(in: &model.attachments)
         try calibration.store(in: &model.attachments)

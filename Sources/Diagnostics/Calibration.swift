@@ -60,6 +60,8 @@ public struct CalibrationRecord: Sendable, Equatable, Codable {
     public var flaggedShare: Double
     /// Error-detection AUROC of the fragility score on the calibration data (in-sample).
     public var auroc: Double?
+    /// How the score's penalty was chosen; nil when it was not (the fallback 1e-2, or files calibrated before).
+    public var penaltySearch: PenaltySearch?
 }
 
 /// A calibrated verdict: the fragility score, whether it crosses the threshold, and which indicators
@@ -94,7 +96,8 @@ public struct Reason: Sendable, Equatable, CustomStringConvertible {
 /// says (the saliency statistics, whose direction no definition fixes: DGCNN's kurtosis is low on
 /// the ring-pattern clouds it gets confidently wrong) also enters as its shortfall below its clean
 /// median, again with a weight ≥ 0: the score may learn "unusually low" without counting high values
-/// as reassuring. Both chosen on labelled scans of scans-sim/train (scripts/fragility-combiners.py).
+/// as reassuring. The L2 penalty is chosen per calibration by holding out each kind of shift
+/// (`PenaltySearch`). All three chosen on labelled scans of scans-sim/train (scripts/fragility-combiners.py).
 public struct FragilityModel: Sendable, Equatable, Codable {
     public var indicators: [Indicator]
     /// The indicators that also enter as their shortfall below `median`, their median on the clean
@@ -159,22 +162,24 @@ public struct FragilityModel: Sendable, Equatable, Codable {
     }
 
     /// Fits on diagnosed clouds with whether each was answered wrongly; errors and correct answers
-    /// weigh equally in total, so a rare error class still shapes the score. `clean`: the clean
-    /// calibration clouds, whose medians anchor the shortfalls.
-    public static func fit(_ indicators: [Indicators], wrong: [Bool], clean: [Indicators], using names: [Indicator]) throws -> FragilityModel {
+    /// weigh equally in total, so a rare error class still shapes the score. `clean` marks the clean
+    /// calibration clouds, whose medians anchor the shortfalls; `l2` is the penalty (`PenaltySearch`).
+    public static func fit(_ indicators: [Indicators], wrong: [Bool], clean: [Bool], using names: [Indicator],
+                           l2: Double = PenaltySearch.fallback) throws -> FragilityModel {
         let errors = wrong.filter { $0 }.count
         guard errors > 0, errors < wrong.count else {
             throw DiagnosticsError.calibration("the calibration data gave \(errors) wrong answers in \(wrong.count): the fragility score needs both right and wrong ones")
         }
         let shortfalls = names.compactMap { name -> Shortfall? in
             let values = indicators.map { feature(name, $0)! }
-            guard let a = auroc(scores: values, positives: wrong), a < 0.5, !clean.isEmpty else { return nil }
-            return Shortfall(indicator: name, median: quantile(clean.map { name.value(in: $0)! }.sorted(), 0.5))
+            let cleanValues = zip(indicators, clean).compactMap { $1 ? name.value(in: $0)! : nil }
+            guard let a = auroc(scores: values, positives: wrong), a < 0.5, !cleanValues.isEmpty else { return nil }
+            return Shortfall(indicator: name, median: quantile(cleanValues.sorted(), 0.5))
         }
         let rows = indicators.map { row($0, names, shortfalls)! }
         let weightWrong = Double(wrong.count) / (2 * Double(errors))
         let weightRight = Double(wrong.count) / (2 * Double(wrong.count - errors))
-        let model = try LogisticModel.fit(features: rows, labels: wrong, sampleWeights: wrong.map { $0 ? weightWrong : weightRight },
+        let model = try LogisticModel.fit(features: rows, labels: wrong, l2: l2, sampleWeights: wrong.map { $0 ? weightWrong : weightRight },
                                           nonNegativeWeights: true)
         return FragilityModel(indicators: names, shortfalls: shortfalls, model: model)
     }
@@ -183,12 +188,15 @@ public struct FragilityModel: Sendable, Equatable, Codable {
 extension Calibration {
     /// Fits a calibration from diagnoses of clean labelled clouds and of shifted copies (wrong answers
     /// come mostly from those). `recall`: the share of wrong answers the fragility threshold flags.
-    /// `data`, `corruptions` and `seed` say where the diagnoses came from, for the record.
+    /// `shifts`: the corruption of each shifted copy ("kind:severity"), `shifted[i]` a copy of `clean[i]`;
+    /// with them, the score's penalty is chosen by holding out each kind in turn (`PenaltySearch`).
+    /// `data`, `shifts` and `seed` say where the diagnoses came from, for the record.
     public static func fit(clean: [Diagnosis], cleanLabels: [Int], shifted: [Diagnosis], shiftedLabels: [Int],
-                           options: DiagnosisOptions, recall: Double, data: String, corruptions: [String] = [],
+                           options: DiagnosisOptions, recall: Double, data: String, shifts: [String] = [],
                            seed: UInt64 = 0) throws -> Calibration {
         let all = clean + shifted
         let wrong = zip(all, cleanLabels + shiftedLabels).map { $0.prediction.label != $1 }
+        let isClean = all.indices.map { $0 < clean.count }
         let available = Indicator.allCases.filter { i in all.allSatisfy { i.value(in: $0.indicators) != nil } }
         var references = [String: ReferenceDistribution](), thresholds = [String: Double]()
         for indicator in available {
@@ -197,7 +205,13 @@ extension Calibration {
             let sorted = values.sorted()
             thresholds[indicator.key] = quantile(sorted, indicator.suspiciousWhenHigh ? 1 - tail : tail)
         }
-        let fragility = try FragilityModel.fit(all.map(\.indicators), wrong: wrong, clean: clean.map(\.indicators), using: available)
+        var search: PenaltySearch?
+        if shifts.count == shifted.count, shifted.count == clean.count {
+            let kinds = shifts.map { String($0.prefix { $0 != ":" }) }
+            search = PenaltySearch.run(all.map(\.indicators), wrong: wrong, clean: isClean, groups: kinds + kinds, using: available)
+        }
+        let fragility = try FragilityModel.fit(all.map(\.indicators), wrong: wrong, clean: isClean, using: available,
+                                               l2: search?.chosen ?? PenaltySearch.fallback)
         let scores = all.map { fragility.score($0.indicators)! }
         guard let limit = threshold(forRecall: recall, scores: scores, positives: wrong) else {
             throw DiagnosticsError.calibration("no threshold reaches a recall of \(recall)")
@@ -205,9 +219,10 @@ extension Calibration {
         let flagged = scores.map { $0 >= limit }
         let errors = wrong.filter { $0 }.count
         let record = CalibrationRecord(
-            data: data, clean: clean.count, shifted: shifted.count, errors: errors, corruptions: corruptions, seed: seed,
+            data: data, clean: clean.count, shifted: shifted.count, errors: errors, corruptions: Set(shifts).sorted(), seed: seed,
             targetRecall: recall, errorRecall: Double(zip(flagged, wrong).filter { $0 && $1 }.count) / Double(errors),
-            flaggedShare: Double(flagged.filter { $0 }.count) / Double(flagged.count), auroc: auroc(scores: scores, positives: wrong))
+            flaggedShare: Double(flagged.filter { $0 }.count) / Double(flagged.count), auroc: auroc(scores: scores, positives: wrong),
+            penaltySearch: search)
         return Calibration(options: options, references: references, thresholds: thresholds, fragility: fragility,
                            fragilityThreshold: limit, fragilityReference: ReferenceDistribution(sample: Array(scores.prefix(clean.count))),
                            record: record)

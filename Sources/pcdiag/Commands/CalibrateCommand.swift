@@ -17,7 +17,8 @@ struct CalibrateCommand: ParsableCommand {
             gives), and the fragility score: a logistic model over the indicators predicting a wrong \
             answer, its weights kept ≥ 0 (the score never falls as an indicator grows more suspicious; an \
             indicator whose calibration errors lie on its other side also enters as its shortfall below \
-            its clean median, shown as <key>_low), with the threshold that flags --recall of the wrong answers. Written to -o with the \
+            its clean median, shown as <key>_low), its L2 penalty chosen by holding out each kind of shift in \
+            turn, with the threshold that flags --recall of the wrong answers. Written to -o with the \
             weights unchanged.
             """)
 
@@ -95,6 +96,14 @@ struct CalibrateCommand: ParsableCommand {
         print(Self.summary(calibration, format: format))
     }
 
+    /// The score's L2 penalty and, when it was searched, the held-out AUROC of each one tried.
+    static func penaltyLine(_ search: PenaltySearch?) -> String {
+        guard let search else { return String(format: "L2 penalty %g (too few kinds of shift with wrong answers to choose it)", PenaltySearch.fallback) }
+        let tried = zip(search.penalties, search.heldOutAUROC).map { String(format: "%g: %@", $0, $1.map { String(format: "%.4f", $0) } ?? "failed") }
+        return String(format: "L2 penalty %g, the best mean AUROC with each of %d kinds of shift held out in turn (%@)",
+                      search.chosen, search.folds.count, tried.joined(separator: ", "))
+    }
+
     /// One JSON line per calibration diagnosis, clean clouds first, in the `batch` row layout plus the
     /// true class (`label`), the corruption of a shifted copy (`shift`, "none" for a clean cloud) and `wrong`.
     static func write(_ sample: CalibrationSample, calibration: Calibration, classes: [String], to path: String) throws {
@@ -130,6 +139,10 @@ struct CalibrateCommand: ParsableCommand {
             out["error_recall"] = .double(r.errorRecall)
             out["flagged_share"] = .double(r.flaggedShare)
             out["auroc"] = r.auroc.map(Value.double) ?? .null
+            out["l2"] = .double(r.penaltySearch?.chosen ?? PenaltySearch.fallback)
+            out["held_out_auroc"] = r.penaltySearch.map { search in
+                .object(Record(fields: zip(search.penalties, search.heldOutAUROC).map { (String(format: "%g", $0), $1.map(Value.double) ?? .null) }))
+            } ?? .null
             out["fragility_threshold"] = .double(c.fragilityThreshold)
             out["thresholds"] = .object(Record(fields: Indicator.allCases.compactMap { i in c.thresholds[i.key].map { (i.key, .double($0)) } }))
             out["weights"] = .object(Record(fields: zip(c.fragility.terms, c.fragility.model.weights).map { ($0, .double($1)) }))
@@ -139,6 +152,7 @@ struct CalibrateCommand: ParsableCommand {
             String(format: "calibrated on %d clean clouds and %d shifted copies: %d wrong answers", r.clean, r.shifted, r.errors),
             String(format: "fragility threshold %.4f flags %.1f %% of them (target %.0f %%) and %.1f %% of all clouds; AUROC %.3f (in-sample)",
                    c.fragilityThreshold, r.errorRecall * 100, r.targetRecall * 100, r.flaggedShare * 100, r.auroc ?? .nan),
+            Self.penaltyLine(r.penaltySearch),
             "",
             "INDICATOR     THRESHOLD      WEIGHT",
         ]
