@@ -66,6 +66,13 @@ struct DiagnosticsCommandTests {
         let errors = try #require(summary["errors"] as? Int)
         #expect(errors > 0 && summary["clean"] as? Int == 40 && summary["shifted"] as? Int == 40)
         #expect((summary["error_recall"] as? Double ?? 0) >= 0.95)
+        // The score's penalty: the best held-out one when two kinds of shift had wrong answers enough.
+        let l2 = try #require(summary["l2"] as? Double)
+        if let heldOut = summary["held_out_auroc"] as? [String: Double] {
+            #expect(heldOut.count == 7 && heldOut[String(format: "%g", l2)] == heldOut.values.max())
+        } else {
+            #expect(l2 == 0.01 && summary["held_out_auroc"] is NSNull)
+        }
 
         let classify = try CLI.run(["classify", "--model", model, "--format", "json", TestPaths.sample("chair_scan.pcd")])
         #expect(classify.status == 0, "\(classify.stderr)")

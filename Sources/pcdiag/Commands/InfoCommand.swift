@@ -93,7 +93,7 @@ struct InfoCommand: ParsableCommand {
                 r["calibration"] = .object(Record(fields: [
                     ("data", .string(c.data)), ("clean", .int(c.clean)), ("shifted", .int(c.shifted)), ("errors", .int(c.errors)),
                     ("target_recall", .double(c.targetRecall)), ("error_recall", .double(c.errorRecall)),
-                    ("flagged_share", .double(c.flaggedShare)),
+                    ("flagged_share", .double(c.flaggedShare)), ("l2", .double(c.penaltySearch?.chosen ?? PenaltySearch.fallback)),
                 ]))
             }
         case .failure(let error):
