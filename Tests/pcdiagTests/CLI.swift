@@ -25,7 +25,14 @@ struct CLI {
         return TestPaths.root.appendingPathComponent(".build/release/pcdiag")
     }()
 
-    /// Runs with a time limit: a hang is a failure, not a stuck suite.
+    /// A debug build runs the engine tens of times slower than a release one: time limits stretch by this.
+    #if DEBUG
+    static let slowdown: TimeInterval = 20
+    #else
+    static let slowdown: TimeInterval = 1
+    #endif
+
+    /// Runs with a time limit (`timeout` seconds of a release build): a hang is a failure, not a stuck suite.
     static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> Run {
         let process = Process()
         process.executableURL = binary
@@ -44,12 +51,12 @@ struct CLI {
         process.standardError = try FileHandle(forWritingTo: errURL)
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
+        let limit = timeout * slowdown, deadline = Date().addingTimeInterval(limit)
         while process.isRunning && Date() < deadline { usleep(5_000) }
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
-            return Run(status: -1, stdout: "", stderr: "timed out after \(timeout) s")
+            return Run(status: -1, stdout: "", stderr: "timed out after \(limit) s")
         }
         process.waitUntilExit()
         let outData = try Data(contentsOf: outURL), errData = try Data(contentsOf: errURL)
