@@ -34,10 +34,11 @@ public struct PenaltySearch: Sendable, Equatable, Codable {
             return errors >= minimumErrors && errors < held.count
         }
         guard folds.count >= 2 else { return nil }
+        // Each fold's split, made once for every penalty.
+        let splits = folds.map { kind in (train: groups.indices.filter { groups[$0] != kind }, held: groups.indices.filter { groups[$0] == kind }) }
         let means = grid.map { l2 -> Double? in
             var total = 0.0
-            for kind in folds {
-                let train = groups.indices.filter { groups[$0] != kind }, held = groups.indices.filter { groups[$0] == kind }
+            for (train, held) in splits {
                 guard let model = try? FragilityModel.fit(train.map { indicators[$0] }, wrong: train.map { wrong[$0] },
                                                           clean: train.map { clean[$0] }, using: names, l2: l2),
                       let a = auroc(scores: held.map { model.score(indicators[$0])! }, positives: held.map { wrong[$0] })
