@@ -6,7 +6,7 @@ let package = Package(
     name: "pcdiag",
     products: [
         .executable(name: "pcdiag", targets: ["pcdiag"]),
-        .library(name: "PCDiagKit", targets: ["Support", "PointClouds", "Engine", "Networks", "Statistics", "Diagnostics", "Adaptation"]),
+        .library(name: "PCDiagKit", targets: ["PointClouds", "Engine", "Networks", "Statistics", "Diagnostics", "Adaptation", "Report", "Output"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,11 +34,16 @@ let package = Package(
         // Rank metrics, two-sample tests and logistic regression for the diagnostics; dependency-free.
         .target(name: "Statistics"),
         .target(name: "Diagnostics", dependencies: ["Networks", "Engine", "PointClouds", "Statistics", "CPCL", "Support"]),
+        // The batch report (HTML with SVG charts) and the renders of saliency maps (SVG, PNG).
+        .target(name: "Report", dependencies: ["PointClouds"]),
+        // What a command says: result records as table / JSON / JSON lines / CSV, logs and progress on
+        // stderr, exit statuses.
+        .target(name: "Output", dependencies: ["Support"]),
         // Unsupervised domain adaptation: self-supervised heads and tasks, the SM-DSB gate, the loop.
         .target(name: "Adaptation", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Support"]),
         .executableTarget(
             name: "pcdiag",
-            dependencies: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics", "Adaptation",
+            dependencies: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics", "Adaptation", "Report", "Output",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "Support", "TestSupport"]),
@@ -46,6 +51,7 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "TestSupport"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Support"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Diagnostics", "PointClouds", "TestSupport"]),
         .testTarget(name: "AdaptationTests", dependencies: ["Adaptation", "Networks", "Engine", "PointClouds", "Support", "TestSupport"]),
         .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "Engine", "Networks", "Diagnostics", "TestSupport"]),
     ],

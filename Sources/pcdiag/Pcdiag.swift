@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Output
 import Networks
 import PointClouds
 
@@ -36,12 +37,16 @@ struct GlobalOptions: ParsableArguments {
 @main
 enum Main {
     static func main() {
+        // A reader that went away (`| head`) shows up as EPIPE on the next write, which ends the run quietly.
+        signal(SIGPIPE, SIG_IGN)
         PeakMemory.reportAtExitIfAsked()
         do {
             var command = try Pcdiag.parseAsRoot()
             try command.run()
         } catch let code as ExitCode {
             exit(code.rawValue)
+        } catch let end as Exit {
+            exit(end.status.rawValue)
         } catch let failure as CommandFailure {
             Console.write("pcdiag: error: \(failure.message)")
             exit(failure.status.rawValue)
@@ -53,7 +58,7 @@ enum Main {
             exit((error.isOutput ? ExitStatus.output : .model).rawValue)
         } catch {
             if Pcdiag.exitCode(for: error) == .success {
-                print(Pcdiag.fullMessage(for: error))
+                printResult(Pcdiag.fullMessage(for: error))
                 exit(ExitStatus.ok.rawValue)
             }
             // One line: the problem and where to read more.

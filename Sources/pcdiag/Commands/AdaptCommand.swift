@@ -1,6 +1,7 @@
 import Adaptation
 import ArgumentParser
 import Foundation
+import Output
 import Networks
 import PointClouds
 import Support
@@ -182,10 +183,10 @@ struct AdaptCommand: ParsableCommand {
             let bar = console.progress(total: sourceSet.count / batchSize * batchSize, label: "epoch \(adapter.epoch + 1)/\(epochs)")
             var last = 0
             let e = adapter.runEpoch { done in
-                bar?.advance(by: done - last)
+                bar.advance(by: done - last)
                 last = done
             }
-            bar?.finish()
+            bar.finish()
             console.info(Self.line(e, of: epochs))
             if e.isBest {
                 sinceBest = 0

@@ -2,6 +2,8 @@ import ArgumentParser
 import Diagnostics
 import Dispatch
 import Foundation
+import Output
+import Report
 import Networks
 import PointClouds
 import Support
@@ -123,7 +125,7 @@ struct BatchCommand: ParsableCommand {
                 switch item.result {
                 case .success(let (cloud, finite)): ready.append((item.path, cloud, finite, item.milliseconds))
                 case .failure(let error):
-                    progress?.finish()
+                    progress.finish()
                     console.error(error.description)
                     tally.failed += 1
                     outcome.failed(ExitStatus.status(for: error))
@@ -145,14 +147,14 @@ struct BatchCommand: ParsableCommand {
                                                reasons: row.reasons, trueClass: row.label, renderSVG: render.svg()))
                 }
             }
-            progress?.advance(by: loaded.count)
+            progress.advance(by: loaded.count)
         }
-        progress?.finish()
+        progress.finish()
         try sink.finish()
         try Self.conclude(tally, calibration: diagnostician.calibration, model: try modelOptions.resolvedPath(), inputs: inputs.joined(separator: " "),
                           flagged: showcase.objects, rowsInFile: output != nil, report: report, summary: summary, console: console)
         try outcome.conclude()
-        if failOnFlag && tally.flagged > 0 { throw ExitCode(ExitStatus.flagged.rawValue) }
+        if failOnFlag && tally.flagged > 0 { throw Exit(.flagged) }
     }
 
     /// Prints the summary (stdout after rows written to a file, else stderr) and writes the report
@@ -161,7 +163,7 @@ struct BatchCommand: ParsableCommand {
                          rowsInFile: Bool, report: String?, summary: String?, console: Console) throws {
         let test = calibration.map(tally.shift)
         let text = tally.text(shift: test)
-        if rowsInFile { print(text) } else { console.info(text) }
+        if rowsInFile { printResult(text) } else { console.info(text) }
         if let summary { try write(tally.record(shift: test).json + "\n", to: summary) }
         if let report {
             try write(htmlReport(tally.reportData(model: model, inputs: inputs, calibration: calibration, shift: test, flagged: flagged)), to: report)

@@ -1,5 +1,7 @@
 import Diagnostics
 import Foundation
+import Output
+import Report
 import Statistics
 import Support
 

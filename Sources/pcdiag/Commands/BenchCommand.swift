@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Output
 import Networks
 import PointClouds
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Diagnostics
 import Foundation
+import Output
 import Networks
 import PointClouds
 
@@ -82,18 +83,18 @@ struct CalibrateCommand: ParsableCommand {
         let bar = console.progress(total: set.count + 2 * min(limit, set.count), label: "calibrate")
         let calibrated: Model, sample: CalibrationSample
         do {
-            (calibrated, sample) = try model.calibrated(on: set, data: data, plan: plan) { bar?.advance(by: $0) }
+            (calibrated, sample) = try model.calibrated(on: set, data: data, plan: plan) { bar.advance(by: $0) }
         } catch let error as DiagnosticsError {
-            bar?.finish()
+            bar.finish()
             throw CommandFailure(status: .badInput, message: "\(data): \(error)")
         }
-        bar?.finish()
+        bar.finish()
         try calibrated.save(to: output)
         let calibration = try Diagnostician(model: calibrated).calibration!
         if let diagnoses {
             try Self.write(sample, calibration: calibration, classes: model.metadata.classes, to: diagnoses)
         }
-        print(Self.summary(calibration, format: format))
+        printResult(Self.summary(calibration, format: format))
     }
 
     /// The score's L2 penalty and, when it was searched, the held-out AUROC of each one tried.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Diagnostics
 import Foundation
+import Output
 import Networks
 import PointClouds
 
@@ -75,7 +76,7 @@ struct ClassifyCommand: ParsableCommand {
                     printer.emit(DiagnosisRecord.make(path: item.path, points: item.points, diagnosis: result.diagnosis, assessment: result.assessment,
                                                       classes: classes, top: structured ? top : nil, logits: structured))
                 }
-                progress?.advance(by: chunk.count)
+                progress.advance(by: chunk.count)
                 continue
             }
             for (item, prediction) in zip(ready, model.predict(ready.map(\.cloud), batchSize: batchSize)) {
@@ -92,21 +93,21 @@ struct ClassifyCommand: ParsableCommand {
                 if structured { r["logits"] = .array(prediction.logits.map(Value.float)) }
                 printer.emit(r)
             }
-            progress?.advance(by: chunk.count)
+            progress.advance(by: chunk.count)
         }
-        progress?.finish()
+        progress.finish()
         printer.finish()
         try outcome.conclude()
     }
 
     /// Reads one input and prepares it for `model` (see `prepareInput`); a failure is reported in one
     /// line and counted, and gives nil.
-    static func read(_ path: String, for model: Model, raw: Bool, console: Console, progress: ProgressBar?,
+    static func read(_ path: String, for model: Model, raw: Bool, console: Console, progress: ProgressMeter,
                      outcome: BatchOutcome) -> (cloud: PointCloud, finite: Int)? {
         do {
             return try prepareInput(path, for: model.metadata, raw: raw)
         } catch {
-            progress?.finish()
+            progress.finish()
             console.error(error.description)
             outcome.failed(ExitStatus.status(for: error))
             return nil

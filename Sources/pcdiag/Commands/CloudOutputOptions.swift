@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Output
 import PointClouds
 
 extension PointCloudEncoding: ExpressibleByArgument {}
@@ -22,3 +23,4 @@ struct CloudOutputOptions: ParsableArguments {
         try cloud.write(to: path, encoding: encoding)
     }
 }
+extension OutputFormat: ExpressibleByArgument {}

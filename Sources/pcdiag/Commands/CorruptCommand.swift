@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Output
 import PointClouds
 
 struct CorruptCommand: ParsableCommand {
@@ -81,7 +82,7 @@ struct CorruptCommand: ParsableCommand {
             let results = job.run(Array(items[range]), targets: Array(targets[range]))
             for (i, result) in zip(range, results) {
                 if let failure = result.failure {
-                    progress?.finish()
+                    progress.finish()
                     console.error(failure.message)
                     outcome.failed(failure.status)
                 }
@@ -93,9 +94,9 @@ struct CorruptCommand: ParsableCommand {
                         + "(\(corruptions[c].kind.rawValue) \(corruptions[c].severity), seed \(result.seed))")
                 }
             }
-            progress?.advance(by: range.count)
+            progress.advance(by: range.count)
         }
-        progress?.finish()
+        progress.finish()
 
         let printer = RecordPrinter(format: format, columns: [
             .init(key: "kind", title: "KIND"), .init(key: "severity", title: "SEVERITY"), .init(key: "files", title: "FILES"),

@@ -1,5 +1,6 @@
 import Diagnostics
 import Foundation
+import Output
 import Networks
 
 /// One object's row in `classify` and `batch`: class, probability, every indicator by its

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Output
 import Networks
 import PointClouds
 
@@ -30,8 +31,8 @@ struct EvaluateCommand: ParsableCommand {
         let model = try modelOptions.load()
         let (prepared, skipped) = try LabelledData.load(data, for: model, console: console)
         let bar = console.progress(total: prepared.count, label: "evaluate")
-        let result = model.evaluate(prepared, batchSize: batchSize) { bar?.advance(by: $0) }
-        bar?.finish()
+        let result = model.evaluate(prepared, batchSize: batchSize) { bar.advance(by: $0) }
+        bar.finish()
         let perClass = zip(result.classes, result.perClassAccuracy).filter { $0.1 != nil }
         if format == .json || format == .jsonl {
             var r = Record()
@@ -44,19 +45,19 @@ struct EvaluateCommand: ParsableCommand {
             r["per_class"] = .object(Record(fields: perClass.map { ($0.0, .double($0.1!)) }))
             r["classes"] = Value(result.classes)
             r["confusion"] = .array(result.confusion.map { .array($0.map(Value.int)) })
-            print(r.json)
+            printResult(r.json)
             return
         }
-        print(String(format: "overall accuracy     %.2f %%  (%d of %d)", result.overallAccuracy * 100, result.correct, result.total))
-        print(String(format: "mean class accuracy  %.2f %%", result.meanClassAccuracy * 100))
-        print("")
+        printResult(String(format: "overall accuracy     %.2f %%  (%d of %d)", result.overallAccuracy * 100, result.correct, result.total))
+        printResult(String(format: "mean class accuracy  %.2f %%", result.meanClassAccuracy * 100))
+        printResult("")
         let width = max(10, result.classes.map(\.count).max() ?? 0)
-        for (name, accuracy) in perClass { print(name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "  %6.2f %%", accuracy! * 100)) }
-        print("\nconfusion (rows: true, columns: predicted)")
+        for (name, accuracy) in perClass { printResult(name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "  %6.2f %%", accuracy! * 100)) }
+        printResult("\nconfusion (rows: true, columns: predicted)")
         let cell = max(5, String(result.total).count + 1)
-        print(String(repeating: " ", count: width) + result.classes.indices.map { String($0).leftPadded(cell) }.joined())
+        printResult(String(repeating: " ", count: width) + result.classes.indices.map { String($0).leftPadded(cell) }.joined())
         for (i, row) in result.confusion.enumerated() {
-            print("\(i) \(result.classes[i])".padding(toLength: width, withPad: " ", startingAt: 0) + row.map { String($0).leftPadded(cell) }.joined())
+            printResult("\(i) \(result.classes[i])".padding(toLength: width, withPad: " ", startingAt: 0) + row.map { String($0).leftPadded(cell) }.joined())
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Diagnostics
 import Foundation
+import Output
 import Networks
 import PointClouds
 import Statistics
@@ -62,7 +63,7 @@ struct EvaluateOODCommand: ParsableCommand {
         let bar = console.progress(total: idChosen.count + oodChosen.count, label: "evaluate-ood")
         let idResults = examine(idSet, idChosen, diagnostician, bar)
         let oodResults = oodSet.map { examine($0, oodChosen, diagnostician, bar) } ?? []
-        bar?.finish()
+        bar.finish()
         let wrong = zip(idChosen, idResults).map { idSet.labels[$0] != $1.diagnosis.prediction.label }
         var rows = [Record]()
         for key in Indicator.allCases.map(\.key) + ["fragility"] {
@@ -90,7 +91,7 @@ struct EvaluateOODCommand: ParsableCommand {
                 + (labels ? [("accuracy", .double(1 - Double(wrong.filter { $0 }.count) / Double(max(wrong.count, 1))))] : [])))
             if let ood { out["ood"] = .object(Record(fields: [("data", .string(ood)), ("clouds", .int(oodResults.count))])) }
             out["indicators"] = .object(Record(fields: rows.map { r in (r["indicator"]!.text, .object(Record(fields: r.fields.filter { $0.key != "indicator" }))) }))
-            print(out.json)
+            printResult(out.json)
             return
         }
         console.info("in-distribution: \(idResults.count) clouds of \(id)" + (ood.map { "; out-of-distribution (positive): \(oodResults.count) clouds of \($0)" } ?? ""))
@@ -111,12 +112,12 @@ struct EvaluateOODCommand: ParsableCommand {
         return Array(Array(0 ..< count).shuffled(using: &generator).prefix(limit)).sorted()
     }
 
-    func examine(_ set: PreparedSet, _ chosen: [Int], _ diagnostician: Diagnostician, _ bar: ProgressBar?) -> [(diagnosis: Diagnosis, assessment: Assessment?)] {
+    func examine(_ set: PreparedSet, _ chosen: [Int], _ diagnostician: Diagnostician, _ bar: ProgressMeter) -> [(diagnosis: Diagnosis, assessment: Assessment?)] {
         var results = [(diagnosis: Diagnosis, assessment: Assessment?)]()
         for start in stride(from: 0, to: chosen.count, by: diagnostician.options.batchSize) {
             let part = chosen[start ..< min(start + diagnostician.options.batchSize, chosen.count)]
             results += diagnostician.examine(part.map(set.cloud))
-            bar?.advance(by: part.count)
+            bar.advance(by: part.count)
         }
         return results
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Output
 import Diagnostics
 import Networks
 import PointClouds
@@ -39,22 +40,22 @@ struct InfoCommand: ParsableCommand {
                     let record = try Self.describe(model: path)
                     // A model has nothing to fill the clouds' table with: for reading, a block of its own.
                     if format == .table { print(Self.block(record)) } else { printer.emit(record) }
-                    progress?.advance()
+                    progress.advance()
                     continue
                 }
                 printer.emit(try Self.describe(PointCloudFile.read(path)))
             } catch let error as PointCloudError {
-                progress?.finish()
+                progress.finish()
                 console.error(error.description)
                 outcome.failed(ExitStatus.status(for: error))
             } catch {
-                progress?.finish()
+                progress.finish()
                 console.error("\(error)")
                 outcome.failed(.model)
             }
-            progress?.advance()
+            progress.advance()
         }
-        progress?.finish()
+        progress.finish()
         printer.finish()
         try outcome.conclude()
     }
@@ -146,26 +147,5 @@ struct InfoCommand: ParsableCommand {
         r["bounds_max"] = Value(hi)
         r["centroid"] = Value(SIMD3<Float>(sum / Double(finite.count)))
         return r
-    }
-}
-
-/// Counts successes and failures over several inputs and turns them into the exit status:
-/// all good → 0; one input and it failed → its own status; several and some failed → 5.
-final class BatchOutcome {
-    private let total: Int
-    private var failures = 0
-    private var lastFailure = ExitStatus.ok
-
-    init(total: Int) { self.total = total }
-
-    func failed(_ status: ExitStatus) {
-        failures += 1
-        lastFailure = status
-    }
-
-    func conclude() throws {
-        guard failures > 0 else { return }
-        if total == 1 { throw ExitCode(lastFailure.rawValue) }
-        throw ExitCode(failures == total ? lastFailure.rawValue : ExitStatus.partial.rawValue)
     }
 }

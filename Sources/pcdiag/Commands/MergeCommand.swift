@@ -1,6 +1,7 @@
 import ArgumentParser
 import Diagnostics
 import Foundation
+import Output
 import Networks
 
 struct MergeCommand: ParsableCommand {

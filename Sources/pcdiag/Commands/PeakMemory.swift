@@ -1,4 +1,5 @@
 import Foundation
+import Output
 import Glibc
 import Networks
 import PointClouds

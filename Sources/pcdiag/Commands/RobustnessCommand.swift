@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Output
 import Networks
 import PointClouds
 
@@ -49,8 +50,8 @@ struct RobustnessCommand: ParsableCommand {
         for model in models {
             let (set, _) = try LabelledData.load(data, for: model, console: console)
             let bar = console.progress(total: set.count * (corruptions.count + 1), label: "robustness")
-            results.append(try model.robustness(on: set, corruptions: corruptions, seed: seed, batchSize: batchSize) { bar?.advance(by: $0) })
-            bar?.finish()
+            results.append(try model.robustness(on: set, corruptions: corruptions, seed: seed, batchSize: batchSize) { bar.advance(by: $0) })
+            bar.finish()
         }
         let result = results[0], errors = results.count > 1 ? result.corruptionErrors(against: results[1]) : []
         let mce = results.count > 1 ? result.meanCorruptionError(against: results[1]) : nil
@@ -66,7 +67,7 @@ struct RobustnessCommand: ParsableCommand {
                 r["ce"] = .object(Record(fields: errors.map { ($0.kind.rawValue, $0.ce.map(Value.double) ?? .null) }))
                 r["mce"] = mce.map(Value.double) ?? .null
             }
-            print(r.json)
+            printResult(r.json)
             return
         }
         let levels = severity.levels
@@ -80,7 +81,7 @@ struct RobustnessCommand: ParsableCommand {
                 + (reference == nil ? [] : [ce.map { String(format: "%.3f", $0) } ?? "–"]))
         }
         let widths = header.indices.map { c in table.map { $0[c].count }.max()! }
-        for row in table { print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")) }
-        if let mce { print(String(format: "mCE %.3f (reference %@, clean accuracy %.2f %%)", mce, reference!, results[1].clean * 100)) }
+        for row in table { printResult(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")) }
+        if let mce { printResult(String(format: "mCE %.3f (reference %@, clean accuracy %.2f %%)", mce, reference!, results[1].clean * 100)) }
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Diagnostics
 import Foundation
+import Output
+import Report
 import Networks
 import PointClouds
 
@@ -112,7 +114,7 @@ struct SaliencyCommand: ParsableCommand {
                         try out.write(cloud, to: path)
                         r["output"] = .string(path)
                     } catch let failure as CommandFailure {
-                        progress?.finish()
+                        progress.finish()
                         console.error(failure.message)
                         outcome.failed(failure.status)
                         continue
@@ -132,9 +134,9 @@ struct SaliencyCommand: ParsableCommand {
                 }
                 printer.emit(r)
             }
-            progress?.advance(by: chunk.count)
+            progress.advance(by: chunk.count)
         }
-        progress?.finish()
+        progress.finish()
         printer.finish()
         try outcome.conclude()
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Output
 import Networks
 import PointClouds
 
@@ -85,10 +86,10 @@ struct TrainCommand: ParsableCommand {
             let bar = console.progress(total: train.count / batchSize * batchSize, label: "epoch \(trainer.epoch + 1)/\(epochs)")
             var last = 0
             let report = trainer.runEpoch(train, validation: validation) { done, _, _ in
-                bar?.advance(by: done - last)
+                bar.advance(by: done - last)
                 last = done
             }
-            bar?.finish()
+            bar.finish()
             let valText = report.validationAccuracy.map { String(format: "  val %.2f%%%@", $0 * 100, report.isBest ? " (best)" : "") } ?? ""
             console.info(String(format: "epoch %d/%d  loss %.4f  train %.2f%%%@  lr %.2e  %.0fs", report.epoch, epochs, report.loss,
                                 report.trainAccuracy * 100, valText, report.learningRate, report.seconds))

@@ -1,5 +1,6 @@
 import Diagnostics
 import Foundation
+import Output
 
 /// One object's result in `batch`: what a row of its JSON lines or CSV holds, written and read back
 /// (to resume a run, and to merge shards) through the same keys.

@@ -1,18 +1,22 @@
-import ArgumentParser
 import Foundation
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+public enum OutputFormat: String, CaseIterable, Sendable {
     case table, json, jsonl, csv
 }
 
 /// Prints records to stdout as they come: a table (aligned when complete), JSON, JSON lines or CSV.
 /// JSON lines and CSV stream; a table and JSON are closed by `finish()`. JSON is one object when the
 /// command was given a single input (`single`), else an array of objects.
-final class RecordPrinter {
+public final class RecordPrinter {
     /// Table columns: the record key and the header shown.
-    struct Column {
-        var key: String
-        var title: String
+    public struct Column: Sendable {
+        public var key: String
+        public var title: String
+
+        public init(key: String, title: String) {
+            self.key = key
+            self.title = title
+        }
     }
 
     private let format: OutputFormat
@@ -25,15 +29,15 @@ final class RecordPrinter {
     /// Receives the text; the default writes it to stdout unbuffered, so rows appear as they are made.
     private let write: (String) -> Void
 
-    init(format: OutputFormat, columns: [Column], single: Bool = false,
-         write: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+    public init(format: OutputFormat, columns: [Column], single: Bool = false,
+         write: @escaping (String) -> Void = { StandardStream.output.write($0) }) {
         self.format = format
         self.columns = columns
         self.single = single
         self.write = write
     }
 
-    func emit(_ record: Record) {
+    public func emit(_ record: Record) {
         switch format {
         case .table:
             rows.append(columns.map { record[$0.key]?.tableText ?? "" })
@@ -60,7 +64,7 @@ final class RecordPrinter {
         }
     }
 
-    func finish() {
+    public func finish() {
         switch format {
         case .table:
             guard !rows.isEmpty else { return }
@@ -81,7 +85,7 @@ final class RecordPrinter {
 
     private func out(_ line: String) { write(line + "\n") }
 
-    static func csvCell(_ s: String) -> String {
+    public static func csvCell(_ s: String) -> String {
         s.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// pcdiag's documented exit codes (README, man page, `pcdiag --help`).
-enum ExitStatus: Int32, Sendable {
+public enum ExitStatus: Int32, Sendable {
     case ok = 0
     /// A bug or a failure outside the user's input.
     case internalError = 1
@@ -19,16 +19,21 @@ enum ExitStatus: Int32, Sendable {
 }
 
 /// An error a command reports as one line and an exit status.
-struct CommandFailure: Error {
-    var status: ExitStatus
-    var message: String
+public struct CommandFailure: Error {
+    public var status: ExitStatus
+    public var message: String
+
+    public init(status: ExitStatus, message: String) {
+        self.status = status
+        self.message = message
+    }
 }
 
 extension CommandFailure {
     /// Checks outputs before any work is done: each one's folder must exist, and nothing the user has
     /// is replaced unless asked — an existing file without `--force` is an output error.
     /// `resumable`: the command's `--resume` is the other way on.
-    static func checkOutputs(_ paths: [String], force: Bool, resumable: Bool = false) throws {
+    public static func checkOutputs(_ paths: [String], force: Bool, resumable: Bool = false) throws {
         for path in paths {
             let folder = (path as NSString).deletingLastPathComponent
             guard folder.isEmpty || FileManager.default.fileExists(atPath: folder) else {
@@ -38,5 +43,44 @@ extension CommandFailure {
                 throw CommandFailure(status: .output, message: "\(path): exists (use --force to overwrite\(resumable ? ", --resume to continue" : ""))")
             }
         }
+    }
+}
+
+/// Ends a command with `status` and nothing more to say (what went wrong was already reported).
+public struct Exit: Error {
+    public var status: ExitStatus
+
+    public init(_ status: ExitStatus) { self.status = status }
+}
+
+/// Counts successes and failures over several inputs and turns them into the exit status:
+/// all good → 0; one input and it failed → its own status; several and some failed → 5.
+public final class BatchOutcome: @unchecked Sendable {
+    private let total: Int
+    private let lock = NSLock()
+    private var failures = 0
+    private var lastFailure = ExitStatus.ok
+
+    public init(total: Int) { self.total = total }
+
+    public func failed(_ status: ExitStatus) {
+        lock.withLock {
+            failures += 1
+            lastFailure = status
+        }
+    }
+
+    public var status: ExitStatus {
+        lock.withLock {
+            guard failures > 0 else { return .ok }
+            if total == 1 { return lastFailure }
+            return failures == total ? lastFailure : .partial
+        }
+    }
+
+    /// Throws `Exit` when any input failed.
+    public func conclude() throws {
+        let status = status
+        if status != .ok { throw Exit(status) }
     }
 }

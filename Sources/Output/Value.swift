@@ -3,7 +3,7 @@ import Support
 
 /// One output value: what a row of `info`, `classify` or `batch` holds, rendered as a table cell,
 /// JSON or CSV by `RecordPrinter`.
-enum Value: Sendable, Equatable {
+public enum Value: Sendable, Equatable {
     case string(String)
     case int(Int)
     case double(Double)
@@ -14,7 +14,7 @@ enum Value: Sendable, Equatable {
     case array([Value])
     case object(Record)
 
-    var json: String {
+    public var json: String {
         switch self {
         case .string(let s): JSON.quoted(s)
         case .int(let i): String(i)
@@ -28,7 +28,7 @@ enum Value: Sendable, Equatable {
     }
 
     /// A table cell: like `text`, but float32 quantities to 4 significant digits, for reading.
-    var tableText: String {
+    public var tableText: String {
         switch self {
         case .float(let f) where f.isFinite: String(format: "%.4g", Double(f))
         case .array(let items): items.map(\.tableText).joined(separator: " ")
@@ -37,7 +37,7 @@ enum Value: Sendable, Equatable {
     }
 
     /// A cell for CSV: arrays space-separated, numbers to 7 significant digits.
-    var text: String {
+    public var text: String {
         switch self {
         case .string(let s): s
         case .int(let i): String(i)
@@ -51,7 +51,7 @@ enum Value: Sendable, Equatable {
     }
 
     /// Up to 7 significant digits: what float32 data can honestly claim.
-    static func shortest(_ d: Double) -> String {
+    public static func shortest(_ d: Double) -> String {
         if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
         var s = String(format: "%.7g", d)
         if s.contains("e") { return s }
@@ -61,14 +61,16 @@ enum Value: Sendable, Equatable {
 }
 
 /// Ordered key/value pairs: the keys keep the order the command gives them.
-struct Record: Sendable, Equatable {
-    var fields: [(key: String, value: Value)] = []
+public struct Record: Sendable, Equatable {
+    public var fields: [(key: String, value: Value)] = []
 
-    static func == (a: Record, b: Record) -> Bool {
+    public init(fields: [(key: String, value: Value)] = []) { self.fields = fields }
+
+    public static func == (a: Record, b: Record) -> Bool {
         a.fields.map(\.key) == b.fields.map(\.key) && a.fields.map(\.value) == b.fields.map(\.value)
     }
 
-    subscript(key: String) -> Value? {
+    public subscript(key: String) -> Value? {
         get { fields.first { $0.key == key }?.value }
         set {
             if let i = fields.firstIndex(where: { $0.key == key }) {
@@ -79,10 +81,10 @@ struct Record: Sendable, Equatable {
         }
     }
 
-    var json: String { "{" + fields.map { JSON.quoted($0.key) + ":" + $0.value.json }.joined(separator: ",") + "}" }
+    public var json: String { "{" + fields.map { JSON.quoted($0.key) + ":" + $0.value.json }.joined(separator: ",") + "}" }
 }
 
 extension Value {
-    init(_ v: SIMD3<Float>) { self = .array([.float(v.x), .float(v.y), .float(v.z)]) }
-    init(_ strings: [String]) { self = .array(strings.map(Value.string)) }
+    public init(_ v: SIMD3<Float>) { self = .array([.float(v.x), .float(v.y), .float(v.z)]) }
+    public init(_ strings: [String]) { self = .array(strings.map(Value.string)) }
 }
