@@ -6,7 +6,7 @@ let package = Package(
     name: "pcdiag",
     products: [
         .executable(name: "pcdiag", targets: ["pcdiag"]),
-        .library(name: "PCDiagKit", targets: ["PointClouds", "Engine", "Networks", "Statistics", "Diagnostics", "Adaptation", "Report", "Output"]),
+        .library(name: "PCDiagKit", targets: ["PointClouds", "Engine", "Networks", "Statistics", "Diagnostics", "Adaptation", "Report", "Output", "Pipelines"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,11 +39,14 @@ let package = Package(
         // What a command says: result records as table / JSON / JSON lines / CSV, logs and progress on
         // stderr, exit statuses.
         .target(name: "Output", dependencies: ["Support"]),
+        // What the commands run: the batch runner (resume, shards, the output lock), the one row schema
+        // of classify / batch / merge, input preparation, saliency export.
+        .target(name: "Pipelines", dependencies: ["Diagnostics", "Networks", "PointClouds", "Report", "Output", "Support"]),
         // Unsupervised domain adaptation: self-supervised heads and tasks, the SM-DSB gate, the loop.
         .target(name: "Adaptation", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Support"]),
         .executableTarget(
             name: "pcdiag",
-            dependencies: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics", "Adaptation", "Report", "Output",
+            dependencies: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics", "Adaptation", "Report", "Output", "Pipelines",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "Support", "TestSupport"]),
@@ -51,6 +54,7 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "TestSupport"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Support"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "TestSupport"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Diagnostics", "Networks", "PointClouds", "Output", "Support", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Diagnostics", "PointClouds", "TestSupport"]),
         .testTarget(name: "AdaptationTests", dependencies: ["Adaptation", "Networks", "Engine", "PointClouds", "Support", "TestSupport"]),
         .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "Engine", "Networks", "Diagnostics", "TestSupport"]),

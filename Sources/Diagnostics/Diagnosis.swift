@@ -36,28 +36,18 @@ extension Model {
     /// ones per `options`. Clouds of equal size are batched; results in input order. The random drops
     /// are seeded by each cloud's own points, so a cloud gets the same figures in any batch, shard or order.
     public func diagnose(_ clouds: [PointCloud], statistics: FeatureStatistics? = nil, options: DiagnosisOptions = .init()) -> [Diagnosis] {
-        var results = [Diagnosis?](repeating: nil, count: clouds.count)
-        let bySize = Dictionary(grouping: clouds.indices, by: { clouds[$0].count })
-        for (_, indices) in bySize.sorted(by: { $0.key < $1.key }) {
-            for start in stride(from: 0, to: indices.count, by: options.batchSize) {
-                let chunk = Array(indices[start ..< min(start + options.batchSize, indices.count)])
-                let batch = chunk.map { clouds[$0] }
-                for (index, diagnosis) in zip(chunk, diagnoseBatch(batch, statistics: statistics, options: options)) {
-                    results[index] = diagnosis
-                }
-            }
+        sizeBatched(clouds, batchSize: options.batchSize) { chunk in
+            diagnoseBatch(chunk.map { clouds[$0] }, statistics: statistics, options: options)
         }
-        return results.map { $0! }
     }
 
     private func diagnoseBatch(_ clouds: [PointCloud], statistics: FeatureStatistics?, options: DiagnosisOptions) -> [Diagnosis] {
         let points = pointsTensor(clouds)
         let out = network.saliencyMaps(points, alpha: options.alpha)
-        let pooled = network.globalFeature, width = pooled.count / clouds.count
         var diagnoses = clouds.indices.map { b in
             let map = SaliencyMap(values: out.maps[b], label: out.labels[b], prediction: Prediction(logits: out.logits[b]))
             var indicators = Indicators(map: map, points: clouds[b].positions)
-            let feature = (0 ..< width).map { pooled[b * width + $0] }
+            let feature = out.features[b]
             indicators.mahalanobis = statistics.map { $0.distance(feature) }
             return Diagnosis(map: map, indicators: indicators, feature: feature)
         }
@@ -112,8 +102,7 @@ extension Model {
             let out = network.saliencyMaps(pointsTensor(current), labels: predicted, alpha: options.alpha)
             maps = out.maps
             for b in 0 ..< clouds where flipped[b] == nil {
-                let row = out.logits[b]
-                if row.indices.max(by: { row[$0] < row[$1] })! != predicted[b] { flipped[b] = round }
+                if argmax(out.logits[b])! != predicted[b] { flipped[b] = round }
             }
         }
         return flipped.map { Double($0 ?? options.dropRounds + 1) }
@@ -121,8 +110,7 @@ extension Model {
 
     private func predictLabels(_ clouds: [[SIMD3<Float>]]) -> [Int] {
         let logits = network.forward(pointsTensor(clouds), training: false)
-        let k = logits.channels
-        return (0 ..< clouds.count).map { b in (0 ..< k).max { logits[b * k + $0] < logits[b * k + $1] }! }
+        return rowArgmax(logits.array, width: logits.channels)
     }
 }
 

@@ -3,7 +3,7 @@ import Networks
 
 /// Per-object indicators of how far to trust a prediction: the saliency and softmax ones from one
 /// forward and one backward pass, the feature distance from the same forward pass, the stability ones
-/// from extra passes (`Stability`). Which direction is suspicious: `Indicator.suspiciousWhenHigh`.
+/// (`flipRate`, `dropRounds`) from extra passes. Which direction is suspicious: `Indicator.suspiciousWhenHigh`.
 public struct Indicators: Sendable, Equatable {
     /// Population skewness of the saliency map over distinct points.
     public var skewness: Double
@@ -97,4 +97,37 @@ public enum Indicator: String, CaseIterable, Sendable, Codable {
     public func suspicion(in indicators: Indicators) -> Double? {
         value(in: indicators).map { suspiciousWhenHigh ? $0 : -$0 }
     }
+}
+
+/// Every per-object number a prediction is scored by: each indicator, and the calibrated fragility
+/// score that combines them. Rows, the shift test and the error-detection figures are keyed by it.
+public enum Score: Hashable, Sendable {
+    case indicator(Indicator)
+    case fragility
+
+    /// The indicators in their fixed order, then fragility.
+    public static let all: [Score] = Indicator.allCases.map(Score.indicator) + [.fragility]
+
+    /// The machine-readable name in rows and summaries.
+    public var key: String {
+        switch self {
+        case .indicator(let i): i.key
+        case .fragility: "fragility"
+        }
+    }
+
+    public init?(key: String) {
+        if key == "fragility" { self = .fragility } else if let i = Indicator(rawValue: key) { self = .indicator(i) } else { return nil }
+    }
+
+    /// Fragility, like most indicators, is suspicious when high.
+    public var suspiciousWhenHigh: Bool {
+        switch self {
+        case .indicator(let i): i.suspiciousWhenHigh
+        case .fragility: true
+        }
+    }
+
+    /// The value turned so that higher is more suspicious.
+    public func suspicion(_ value: Double) -> Double { suspiciousWhenHigh ? value : -value }
 }

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Networks
 import PointClouds
+import Support
 
 /// A point saliency map (Zheng et al., "PointCloud Saliency Maps", ICCV 2019): for each point, how much
 /// the loss would rise if the point were shifted toward the cloud's centre.
@@ -55,20 +56,23 @@ struct Moments {
 extension Network {
     /// Saliency maps of a batch [clouds, points, 3]: one forward and one backward pass (input gradient
     /// only), the loss at `labels` where given (nil entries, or no labels: the predicted class).
-    /// Returns the maps as rows of `Scalar`, with the labels used and the logits.
+    /// Returns the maps as rows of `Scalar`, with the labels used, the logits and the pooled features
+    /// the head classified (what `FeatureStatistics` measures), one row per cloud.
     public func saliencyMaps(_ points: Tensor<Scalar>, labels: [Int?]? = nil, alpha: Double = 1)
-        -> (maps: [[Scalar]], labels: [Int], logits: [[Scalar]])
+        -> (maps: [[Scalar]], labels: [Int], logits: [[Scalar]], features: [[Scalar]])
     {
         let (clouds, n) = (points.shape[0], points.shape[1])
         precondition(labels == nil || labels!.count == clouds, "one label (or nil) per cloud")
         let logits = forward(points, training: false)
+        let pooled = globalFeature, width = pooled.count / clouds
+        let features = (0 ..< clouds).map { b in (0 ..< width).map { pooled[b * width + $0] } }
         let k = logits.channels
         // ∂L/∂logits of each cloud's own cross-entropy: softmax − one-hot.
         let gradient = Tensor<Scalar>(shape: [clouds, k])
         var used = [Int](), rows = [[Scalar]]()
         for b in 0 ..< clouds {
             let row = (0 ..< k).map { logits[b * k + $0] }
-            let label = labels?[b] ?? row.indices.max { row[$0] < row[$1] }!
+            let label = labels?[b] ?? argmax(row)!
             precondition(label >= 0 && label < k, "label \(label) outside the model's \(k) classes")
             let top = row.max()!
             let e = row.map { Scalar.exp($0 - top) }
@@ -95,7 +99,7 @@ extension Network {
                 return -Scalar(alpha == 1 ? radius : pow(radius, alpha)) * dot
             })
         }
-        return (maps, used, rows)
+        return (maps, used, rows, features)
     }
 }
 
@@ -136,18 +140,11 @@ extension Model {
     /// batched (`batchSize` at most); results in input order. `labels`: the class to explain per cloud
     /// (nil: the predicted one).
     public func saliency(_ clouds: [PointCloud], labels: [Int?]? = nil, alpha: Double = 1, batchSize: Int = 16) -> [SaliencyMap] {
-        var results = [SaliencyMap?](repeating: nil, count: clouds.count)
-        let bySize = Dictionary(grouping: clouds.indices, by: { clouds[$0].count })
-        for (_, indices) in bySize.sorted(by: { $0.key < $1.key }) {
-            for start in stride(from: 0, to: indices.count, by: batchSize) {
-                let chunk = Array(indices[start ..< min(start + batchSize, indices.count)])
-                let out = network.saliencyMaps(pointsTensor(chunk.map { clouds[$0] }), labels: labels.map { l in chunk.map { l[$0] } },
-                                               alpha: alpha)
-                for (row, index) in chunk.enumerated() {
-                    results[index] = SaliencyMap(values: out.maps[row], label: out.labels[row], prediction: Prediction(logits: out.logits[row]))
-                }
+        sizeBatched(clouds, batchSize: batchSize) { chunk in
+            let out = network.saliencyMaps(pointsTensor(chunk.map { clouds[$0] }), labels: labels.map { l in chunk.map { l[$0] } }, alpha: alpha)
+            return chunk.indices.map { row in
+                SaliencyMap(values: out.maps[row], label: out.labels[row], prediction: Prediction(logits: out.logits[row]))
             }
         }
-        return results.map { $0! }
     }
 }

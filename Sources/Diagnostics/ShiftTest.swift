@@ -10,8 +10,8 @@ import Statistics
 /// (DESIGN §4) — this is where it is used that way.
 public struct ShiftTest: Sendable {
     public struct Result: Sendable {
-        /// An indicator's key, or "fragility".
-        public var key: String
+        public var score: Score
+        public var key: String { score.key }
         public var count: Int
         /// KS D, its p-value and the p-value × the number of tests (capped at 1).
         public var statistic: Double
@@ -31,17 +31,15 @@ public struct ShiftTest: Sendable {
     /// Nil when the batch is too small to say.
     public var shifted: Bool?
 
-    /// `values`: each indicator's (or "fragility") values over the batch, by key.
-    public init(_ values: [String: [Double]], calibration: Calibration) {
-        var references = calibration.references
-        references["fragility"] = calibration.fragilityReference
-        let keys = (Indicator.allCases.map(\.key) + ["fragility"]).filter { references[$0] != nil && !(values[$0] ?? []).isEmpty }
-        results = keys.compactMap { key in
-            let batch = values[key]!, reference = references[key]!
+    /// `values`: each score's values over the batch.
+    public init(_ values: [Score: [Double]], calibration: Calibration) {
+        let scores = Score.all.filter { calibration.reference(for: $0) != nil && !(values[$0] ?? []).isEmpty }
+        results = scores.compactMap { score in
+            let batch = values[score]!, reference = calibration.reference(for: score)!
             guard let ks = KolmogorovSmirnov(batch, reference: reference), let cliff = CliffsDelta(batch, reference: reference) else { return nil }
-            let adjusted = min(1, ks.pValue * Double(keys.count))
+            let adjusted = min(1, ks.pValue * Double(scores.count))
             let large = cliff.magnitude == .medium || cliff.magnitude == .large
-            return Result(key: key, count: batch.count, statistic: ks.statistic, pValue: ks.pValue, adjustedPValue: adjusted,
+            return Result(score: score, count: batch.count, statistic: ks.statistic, pValue: ks.pValue, adjustedPValue: adjusted,
                           delta: cliff.delta, magnitude: cliff.magnitude, shifted: adjusted < Self.alpha && large)
         }
         let count = values.values.map(\.count).max() ?? 0
@@ -60,4 +58,14 @@ public struct ShiftTest: Sendable {
 
     /// A p-value for reading: 4 decimals, or its order of magnitude when smaller.
     public static func format(_ p: Double) -> String { p < 1e-4 ? String(format: "%.0e", max(p, 1e-300)) : String(format: "%.4f", p) }
+}
+
+extension Calibration {
+    /// The clean-data distribution a score's batch values are compared with.
+    public func reference(for score: Score) -> ReferenceDistribution? {
+        switch score {
+        case .indicator(let i): references[i.key]
+        case .fragility: fragilityReference
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import Engine
 import PointClouds
+import Support
 
 /// One cloud's result: the predicted class, the softmax probabilities and the raw logits.
 public struct Prediction: Sendable, Equatable {
@@ -13,7 +14,7 @@ public struct Prediction: Sendable, Equatable {
         let e = logits.map { Float.exp($0 - top) }
         let total = e.reduce(0, +)
         probabilities = e.map { $0 / total }
-        label = logits.indices.max { logits[$0] < logits[$1] } ?? 0
+        label = argmax(logits) ?? 0
     }
 
     /// Class indices by decreasing probability.
@@ -51,18 +52,27 @@ extension Model {
     /// Runs the network in inference mode. Clouds of the same size are batched together (`batchSize`
     /// at most); the results come back in input order.
     public func predict(_ clouds: [PointCloud], batchSize: Int = 16) -> [Prediction] {
-        var results = [Prediction?](repeating: nil, count: clouds.count)
-        let bySize = Dictionary(grouping: clouds.indices, by: { clouds[$0].count })
-        for (_, indices) in bySize.sorted(by: { $0.key < $1.key }) {
-            for start in stride(from: 0, to: indices.count, by: batchSize) {
-                let chunk = Array(indices[start ..< min(start + batchSize, indices.count)])
-                let logits = network.forward(pointsTensor(chunk.map { clouds[$0] }), training: false)
-                let k = logits.channels
-                for (row, index) in chunk.enumerated() {
-                    results[index] = Prediction(logits: (0 ..< k).map { logits[row * k + $0] })
-                }
-            }
+        sizeBatched(clouds, batchSize: batchSize) { chunk in
+            let logits = network.forward(pointsTensor(chunk.map { clouds[$0] }), training: false)
+            let k = logits.channels
+            return chunk.indices.map { row in Prediction(logits: (0 ..< k).map { logits[row * k + $0] }) }
         }
-        return results.map { $0! }
     }
+}
+
+/// Runs `body` on the indices of at most `batchSize` clouds of one size at a time (a network pass
+/// takes one size) and returns its results, one per cloud, in input order.
+public func sizeBatched<R>(_ clouds: [PointCloud], batchSize: Int, _ body: ([Int]) -> [R]) -> [R] {
+    precondition(batchSize >= 1, "batches of at least one cloud")
+    var results = [R?](repeating: nil, count: clouds.count)
+    let bySize = Dictionary(grouping: clouds.indices, by: { clouds[$0].count })
+    for (_, indices) in bySize.sorted(by: { $0.key < $1.key }) {
+        for start in stride(from: 0, to: indices.count, by: batchSize) {
+            let chunk = Array(indices[start ..< min(start + batchSize, indices.count)])
+            let out = body(chunk)
+            precondition(out.count == chunk.count, "one result per cloud")
+            for (index, result) in zip(chunk, out) { results[index] = result }
+        }
+    }
+    return results.map { $0! }
 }

@@ -89,3 +89,34 @@ public final class RecordPrinter {
         s.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 }
+
+public enum CSV {
+    /// The cells of one record as `RecordPrinter` writes them (RFC 4180 quoting).
+    public static func cells(_ record: String) -> [String] {
+        var cells = [String](), cell = "", quoted = false
+        var characters = record.makeIterator()
+        while let c = characters.next() {
+            if quoted {
+                if c == "\"" {
+                    // A doubled quote is a quote; a single one ends the quoted part.
+                    var lookahead = characters
+                    if lookahead.next() == "\"" { cell.append("\""); characters = lookahead } else { quoted = false }
+                } else {
+                    cell.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                cells.append(cell)
+                cell = ""
+            } else {
+                cell.append(c)
+            }
+        }
+        cells.append(cell)
+        return cells
+    }
+
+    /// One CSV line of `cells`, quoted where needed.
+    public static func line(_ cells: [String]) -> String { cells.map(RecordPrinter.csvCell).joined(separator: ",") }
+}

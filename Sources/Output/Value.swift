@@ -36,13 +36,13 @@ public enum Value: Sendable, Equatable {
         }
     }
 
-    /// A cell for CSV: arrays space-separated, numbers to 7 significant digits.
+    /// A cell for CSV: arrays space-separated, numbers as they read back exactly.
     public var text: String {
         switch self {
         case .string(let s): s
         case .int(let i): String(i)
         case .double(let d): d.isFinite ? Self.shortest(d) : String(d)
-        case .float(let f): f.isFinite ? Self.shortest(Double(f)) : String(f)
+        case .float(let f): f.isFinite ? Self.shortest(f) : String(f)
         case .bool(let b): b ? "yes" : "no"
         case .null: ""
         case .array(let items): items.map(\.text).joined(separator: " ")
@@ -50,13 +50,11 @@ public enum Value: Sendable, Equatable {
         }
     }
 
-    /// Up to 7 significant digits: what float32 data can honestly claim.
-    public static func shortest(_ d: Double) -> String {
-        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
-        var s = String(format: "%.7g", d)
-        if s.contains("e") { return s }
-        while s.contains("."), s.hasSuffix("0") { s.removeLast() }
-        return s
+    /// The shortest text that reads back as the same number (integers without a decimal point), so a
+    /// CSV row read back and written again is the same row.
+    static func shortest<T: BinaryFloatingPoint & LosslessStringConvertible>(_ x: T) -> String {
+        if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
+        return String(x)
     }
 }
 

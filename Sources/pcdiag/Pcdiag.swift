@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Output
+import Pipelines
 import Networks
 import PointClouds
 
@@ -71,14 +72,4 @@ enum Main {
 
 extension ModelError {
     var isOutput: Bool { if case .unwritable = self { true } else { false } }
-}
-
-extension ExitStatus {
-    static func status(for error: PointCloudError) -> ExitStatus {
-        switch error {
-        case .unreadable, .invalid: .badInput
-        case .unwritable: .output
-        case .invalidArgument: .usage
-        }
-    }
 }

@@ -273,11 +273,11 @@ import TestSupport
         calibration.references = ["skewness": ReferenceDistribution(sample: reference)]
         let same = (0 ..< 300).map { _ in Double.random(in: 0 ..< 1, using: &rng) }
         let moved = (0 ..< 300).map { _ in Double.random(in: 0.3 ..< 1.3, using: &rng) }
-        #expect(ShiftTest(["skewness": same], calibration: calibration).shifted == false)
-        let test = ShiftTest(["skewness": moved], calibration: calibration)
+        #expect(ShiftTest([.indicator(.skewness): same], calibration: calibration).shifted == false)
+        let test = ShiftTest([.indicator(.skewness): moved], calibration: calibration)
         #expect(test.shifted == true)
         #expect(test.results.first { $0.key == "skewness" }!.delta > 0.33)
         #expect(test.verdict.contains("skewness higher"))
-        #expect(ShiftTest(["skewness": Array(moved.prefix(10))], calibration: calibration).shifted == nil)
+        #expect(ShiftTest([.indicator(.skewness): Array(moved.prefix(10))], calibration: calibration).shifted == nil)
     }
 }

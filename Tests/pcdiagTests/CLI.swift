@@ -34,6 +34,15 @@ struct CLI {
 
     /// Runs with a time limit (`timeout` seconds of a release build): a hang is a failure, not a stuck suite.
     static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> Run {
+        try run(arguments, environment: environment, timeout: timeout, stdout: nil)
+    }
+
+    /// Runs with stdout going to `stdout` (a full device, a pipe nobody reads); the Run's stdout is empty.
+    static func runWithStdout(_ arguments: [String], stdout: FileHandle, timeout: TimeInterval = 60) throws -> Run {
+        try run(arguments, environment: [:], timeout: timeout, stdout: stdout)
+    }
+
+    private static func run(_ arguments: [String], environment: [String: String], timeout: TimeInterval, stdout: FileHandle?) throws -> Run {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -47,7 +56,7 @@ struct CLI {
         let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardOutput = try stdout ?? FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         process.standardInput = FileHandle.nullDevice
         try process.run()

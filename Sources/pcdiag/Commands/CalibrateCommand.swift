@@ -2,6 +2,7 @@ import ArgumentParser
 import Diagnostics
 import Foundation
 import Output
+import Pipelines
 import Networks
 import PointClouds
 
@@ -111,9 +112,9 @@ struct CalibrateCommand: ParsableCommand {
         var lines = [String]()
         for (copies, shifts) in [(sample.clean, sample.paths.map { _ in "none" }), (sample.shifted, sample.shifts)] {
             for (i, diagnosis) in copies.enumerated() {
-                var row = DiagnosisRecord.make(path: sample.paths[i], points: diagnosis.map.values.count, diagnosis: diagnosis,
-                                               assessment: calibration.assess(diagnosis.indicators), classes: classes)
-                row["label"] = .string(classes[sample.labels[i]])
+                var row = ObjectRow(path: sample.paths[i], points: diagnosis.map.values.count, prediction: diagnosis.prediction,
+                                    diagnosis: diagnosis, assessment: calibration.assess(diagnosis.indicators), classes: classes,
+                                    label: classes[sample.labels[i]], milliseconds: 0).record(format: .jsonl)
                 row["shift"] = .string(shifts[i])
                 row["wrong"] = .bool(diagnosis.prediction.label != sample.labels[i])
                 lines.append(row.json)

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Diagnostics
 import Foundation
-import Output
 import Networks
+import Output
+import Pipelines
 import PointClouds
 
-/// Which model a command uses, and how to read a PyTorch export that carries no pcdiag metadata.
+/// Which model a command uses, how to read a PyTorch export that carries no pcdiag metadata, and
+/// what a file needs before the model's own preprocessing.
 struct ModelOptions: ParsableArguments {
     @Option(help: "Model file (.safetensors). Default: $PCDIAG_MODEL, the checkout's or the installed Models/pointnet-pointda10.safetensors.")
     var model: String?
@@ -16,6 +18,15 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Class names of a PyTorch export, comma-separated, in output order.")
     var classes: String?
 
+    @Option(help: ArgumentHelp("Statistical outlier removal before the model's steps: neighbours and deviation multiplier.", valueName: "k,std"))
+    var outliers: OutlierSetting?
+
+    @Option(help: "Voxel grid leaf size before the model's steps, in the input's units.")
+    var voxel: Float?
+
+    @Option(name: .customLong("up-axis"), help: "The input's up axis, turned to z before the model's steps.")
+    var upAxis: PreprocessStep.Axis?
+
     @Flag(name: .customLong("remove-floor"), help: "Add floor removal to the model's preprocessing, before centring: depth scans of standing objects (z up) with the floor around them. A model that adapt or calibrate writes records it.")
     var removeFloor = false
 
@@ -23,25 +34,40 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         if let arch, !["pointnet", "dgcnn"].contains(arch) { throw ValidationError("--arch must be pointnet or dgcnn") }
+        if let voxel, !(voxel > 0) { throw ValidationError("--voxel must be a positive size") }
     }
 
     /// The model file to use: --model, then $PCDIAG_MODEL, then Models/ beside the binary's checkout or
     /// install prefix.
     func resolvedPath() throws -> String {
+        try Self.resolve(model)
+    }
+
+    static func resolve(_ model: String?) throws -> String {
         if let model { return model }
         if let env = ProcessInfo.processInfo.environment["PCDIAG_MODEL"], !env.isEmpty { return env }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var dir = executable.deletingLastPathComponent()
-        var candidates = [dir.appendingPathComponent("../share/pcdiag/Models/\(Self.defaultModelName)").standardized.path]
+        var candidates = [dir.appendingPathComponent("../share/pcdiag/Models/\(defaultModelName)").standardized.path]
         while dir.path != "/" {
-            candidates.append(dir.appendingPathComponent("Models/\(Self.defaultModelName)").path)
+            candidates.append(dir.appendingPathComponent("Models/\(defaultModelName)").path)
             dir = dir.deletingLastPathComponent()
         }
-        candidates.append(FileManager.default.currentDirectoryPath + "/Models/\(Self.defaultModelName)")
+        candidates.append(FileManager.default.currentDirectoryPath + "/Models/\(defaultModelName)")
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw CommandFailure(status: .model, message: "no model found: give --model FILE or set PCDIAG_MODEL")
         }
         return found
+    }
+
+    /// The steps the user asked for before the model's own, in the order they apply.
+    var conditioning: [PreprocessStep] {
+        var steps = [PreprocessStep]()
+        if let outliers { steps.append(.removeOutliers(neighbours: outliers.neighbours, stddev: outliers.stddev)) }
+        if let voxel { steps.append(.voxelGrid(size: voxel)) }
+        if let upAxis, upAxis != .z { steps.append(.upAxis(from: upAxis)) }
+        if removeFloor { steps.append(FloorRemoval().step) }
+        return steps
     }
 
     func load() throws -> Model {
@@ -54,7 +80,7 @@ struct ModelOptions: ParsableArguments {
             throw CommandFailure(status: .usage, message: "--arch needs --classes (the class names, in output order)")
         }
         var model = try Model.load(try resolvedPath(), architecture: architecture, classes: names)
-        if removeFloor { model.metadata.preprocessing = model.metadata.preprocessing.adding(FloorRemoval().step) }
+        model.metadata.preprocessing = model.metadata.preprocessing.conditioning(conditioning)
         return model
     }
 
@@ -65,5 +91,24 @@ struct ModelOptions: ParsableArguments {
         } catch {
             throw CommandFailure(status: .model, message: "\(try resolvedPath()): \(error)")
         }
+    }
+
+    /// The batch runner for `model`; warns when its diagnoses will have no fragility score.
+    func runner(for model: Model, plan: BatchPlan, console: Console) throws -> BatchRunner {
+        do {
+            let runner = try BatchRunner(model: model, plan: plan, console: console)
+            if plan.diagnose && runner.diagnostician?.calibration == nil {
+                console.warning("the model is not calibrated: no fragility score and no shift test (pcdiag calibrate)")
+            }
+            return runner
+        } catch {
+            throw CommandFailure(status: .model, message: "\(try resolvedPath()): \(error)")
+        }
+    }
+
+    /// A floor step that found nothing to remove says so, once for the run.
+    func reportFloorless(_ run: BatchRun, of total: Int, console: Console) {
+        guard run.floorless > 0 else { return }
+        console.warning("floor removal found no floor in \(run.floorless) of \(total) inputs; their points were all kept")
     }
 }

@@ -1,10 +1,7 @@
 import ArgumentParser
-import Diagnostics
 import Foundation
 import Output
-import Report
-import Networks
-import PointClouds
+import Pipelines
 
 struct SaliencyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +14,7 @@ struct SaliencyCommand: ParsableCommand {
             (x - c), r = |x - c|; positive means moving the point toward the centre would raise the \
             loss. One forward and one backward pass per cloud, the network in inference mode.
 
-            Prints per file: class, probability, the class explained, the map's skewness (high: the \
+            Prints per file: class, probability, the class explained, the map's skewness over distinct points, as classify reports it (high: the \
             prediction rests on a few points) and kurtosis. With -o the points as the network saw them \
             are written with a float field 'scalar_saliency' (CloudCompare and pcl_viewer colour by it) \
             and RGB from the cubehelix colormap (dark = low, bright = high; clipped at the 2nd and 98th \
@@ -56,6 +53,9 @@ struct SaliencyCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
+        if out.encoding == .compressed, let output, output.lowercased().hasSuffix(".ply") {
+            throw ValidationError("-o \(output): PLY has no compressed encoding (use ascii or binary)")
+        }
         guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be a finite number ≥ 0") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         if let render, !["svg", "png"].contains((render as NSString).pathExtension.lowercased()) {
@@ -65,80 +65,30 @@ struct SaliencyCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        let model = try modelOptions.load()
-        let classes = model.metadata.classes
-        var explained: Int?
+        var export = SaliencyExport(model: try modelOptions.load())
+        let classes = export.model.metadata.classes
         if let label {
             guard let index = classes.firstIndex(of: label) else {
                 throw CommandFailure(status: .usage, message: "--label \(label): not a class of the model (\(classes.joined(separator: ", ")))")
             }
-            explained = index
+            export.label = index
         }
-        let paths = try CloudPaths.expand(inputs)
-        let outputs = try outputPaths(for: paths)
+        export.alpha = alpha
+        export.raw = noPreprocess
+        export.batchSize = batchSize
+        export.encoding = out.encoding
+        export.force = out.force
+        let items = try InputItem.expand(inputs)
+        let outputs = try outputPaths(for: items.map(\.path))
         if let render {
-            guard paths.count == 1 else { throw CommandFailure(status: .usage, message: "--render \(render): draws one input's map, not \(paths.count)") }
+            guard items.count == 1 else { throw CommandFailure(status: .usage, message: "--render \(render): draws one input's map, not \(items.count)") }
             try CommandFailure.checkOutputs([render], force: out.force)
         }
-        let printer = RecordPrinter(format: format, columns: [
-            .init(key: "path", title: "FILE"), .init(key: "class", title: "CLASS"), .init(key: "probability", title: "PROB"),
-            .init(key: "explained", title: "EXPLAINED"), .init(key: "skewness", title: "SKEWNESS"),
-            .init(key: "kurtosis", title: "KURTOSIS"), .init(key: "output", title: "OUTPUT"),
-        ], single: paths.count == 1)
-        let outcome = BatchOutcome(total: paths.count)
-        let progress = console.progress(total: paths.count, label: "saliency")
-        for start in stride(from: 0, to: paths.count, by: batchSize) {
-            let chunk = Array(paths.indices[start ..< min(start + batchSize, paths.count)])
-            var ready = [(index: Int, cloud: PointCloud)]()
-            for i in chunk {
-                if let (cloud, _) = ClassifyCommand.read(paths[i], for: model, raw: noPreprocess, console: console, progress: progress, outcome: outcome) {
-                    ready.append((i, cloud))
-                }
-            }
-            let maps = model.saliency(ready.map(\.cloud), labels: explained.map { l in ready.map { _ in l } }, alpha: alpha, batchSize: batchSize)
-            for (item, map) in zip(ready, maps) {
-                var r = Record()
-                r["path"] = .string(paths[item.index])
-                r["points"] = .int(item.cloud.count)
-                r["class"] = .string(classes[map.prediction.label])
-                r["probability"] = .float(map.prediction.probabilities[map.prediction.label])
-                r["explained"] = .string(classes[map.label])
-                r["skewness"] = .double(map.skewness)
-                r["kurtosis"] = .double(map.kurtosis)
-                if let path = outputs?[item.index] {
-                    var cloud = item.cloud
-                    cloud.setField("scalar_saliency", values: map.values)
-                    cloud.colors = Colormap.colors(for: map.values)
-                    cloud.colorHasAlpha = false
-                    do {
-                        try out.write(cloud, to: path)
-                        r["output"] = .string(path)
-                    } catch let failure as CommandFailure {
-                        progress.finish()
-                        console.error(failure.message)
-                        outcome.failed(failure.status)
-                        continue
-                    }
-                }
-                if let render {
-                    let title = "\((paths[item.index] as NSString).lastPathComponent): \(classes[map.prediction.label]) "
-                        + String(format: "%.3f, saliency of %@ (skewness %.2f)", map.prediction.probabilities[map.prediction.label], classes[map.label], map.skewness)
-                    let drawing = ViewRender(points: item.cloud.positions, values: map.values, title: title)
-                    let bytes = render.lowercased().hasSuffix(".svg") ? Array(drawing.svg().utf8) : drawing.png()
-                    do {
-                        try Data(bytes).write(to: URL(fileURLWithPath: render), options: .atomic)
-                        r["render"] = .string(render)
-                    } catch {
-                        throw CommandFailure(status: .output, message: "\(render): cannot write (\(error.localizedDescription))")
-                    }
-                }
-                printer.emit(r)
-            }
-            progress.advance(by: chunk.count)
-        }
-        progress.finish()
+        let printer = RecordPrinter(format: format, columns: SaliencyExport.columns, single: items.count == 1)
+        let status = try export.run(items, outputs: outputs, render: render, console: console,
+                                    progress: console.progress(total: items.count, label: "saliency"), emit: printer.emit)
         printer.finish()
-        try outcome.conclude()
+        if status != .ok { throw Exit(status) }
     }
 
     /// Where each input's map goes: the -o file for one input, NAME.saliency.ply in the -o folder for

@@ -1,0 +1,73 @@
+import Diagnostics
+import Foundation
+import Networks
+import Output
+import Report
+
+/// The end of `batch` and `merge`: the summary for people, and the files asked for — the summary as
+/// JSON and the HTML report, each written whole or not at all.
+public struct Conclusion: Sendable {
+    public var summary: BatchSummary
+    public var calibration: Calibration?
+    public var shift: ShiftTest?
+
+    public init(_ summary: BatchSummary, calibration: Calibration?) {
+        self.summary = summary
+        self.calibration = calibration
+        shift = calibration.map(summary.shift)
+    }
+
+    /// A few lines and the shift table.
+    public var text: String { summary.text(shift: shift) }
+
+    public func writeSummary(to path: String) throws {
+        try Self.write(summary.record(shift: shift).json + "\n", to: path)
+    }
+
+    public func writeReport(to path: String, model: String, inputs: String, flagged: [FlaggedObject]) throws {
+        let data = summary.reportData(model: model, inputs: inputs, calibration: calibration, shift: shift, flagged: flagged)
+        try Self.write(htmlReport(data), to: path)
+    }
+
+    /// Writes to a temporary file beside `path`, then renames it over: readers see the old file or the new one.
+    static func write(_ text: String, to path: String) throws {
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CommandFailure(status: .output, message: "\(path): cannot be written (\(error.localizedDescription))")
+        }
+    }
+}
+
+/// `merge`: the row files of a batch's shards joined into one.
+public enum Merge {
+    /// Reads `shards` (one row per path, the first kept), writes the rows sorted by path to `output`
+    /// (what one batch run over the same inputs writes, sorted) and returns their summary.
+    public static func run(_ shards: [String], into output: String) throws -> BatchSummary {
+        var rows = [String: ObjectRow]()
+        for shard in shards {
+            try RowFile(shard).read { row in
+                if rows[row.path] == nil { rows[row.path] = row }
+            }
+        }
+        // Written beside the output and renamed over it at the end: the output is whole or absent.
+        let url = URL(fileURLWithPath: output)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).merging-\(getpid())").path
+        do {
+            let sink = try RowSink(appendingTo: temporary, keep: 0, format: RowFile(output).format)
+            var summary = BatchSummary()
+            for path in rows.keys.sorted() {
+                summary.add(rows[path]!)
+                try sink.emit(rows[path]!)
+            }
+            sink.finish()
+            guard rename(temporary, output) == 0 else {
+                throw CommandFailure(status: .output, message: "\(output): cannot be written (\(String(cString: strerror(errno))))")
+            }
+            return summary
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+}
