@@ -8,7 +8,7 @@ import Statistics
 /// (the positive class: out-of-distribution) and, on a labelled in-distribution set, wrong answers
 /// from right ones (positive: a wrong answer). Each score is oriented by its meaning, not by the data,
 /// so an AUROC below 0.5 says the score moves the other way.
-public struct OODEvaluation: Sendable, Equatable {
+public struct OODEvaluation: Sendable {
     /// One score's figures; nil where not measured, or undefined (one class only).
     public struct Figures: Sendable, Equatable {
         public var key: String
@@ -29,12 +29,8 @@ public struct OODEvaluation: Sendable, Equatable {
     public var ood: (data: String, clouds: Int)?
     /// The share of right answers on the in-distribution set; nil without its labels.
     public var accuracy: Double?
-    /// Per score computed for every cloud, in `scores` order.
+    /// The figures of each score computed for every cloud, in `scores` order.
     public var figures: [Figures]
-
-    public static func == (a: OODEvaluation, b: OODEvaluation) -> Bool {
-        a.id == b.id && a.ood?.data == b.ood?.data && a.ood?.clouds == b.ood?.clouds && a.accuracy == b.accuracy && a.figures == b.figures
-    }
 
     /// The scores ranked, in output order, each with its key and its suspicion in an examined cloud
     /// (higher: more suspicious; nil when not computed): every indicator, then the fragility score.
