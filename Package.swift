@@ -30,10 +30,10 @@ let package = Package(
         .target(name: "PointClouds", dependencies: ["CPCL", "Support"]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "Engine", dependencies: ["CDNNL", "Support"]),
-        .target(name: "Networks", dependencies: ["Engine", "PointClouds", "Support"]),
+        .target(name: "Networks", dependencies: ["Engine", "PointClouds", "Output", "Support"]),
         // Rank metrics, two-sample tests and logistic regression for the diagnostics; dependency-free.
         .target(name: "Statistics"),
-        .target(name: "Diagnostics", dependencies: ["Networks", "Engine", "PointClouds", "Statistics", "CPCL", "Support"]),
+        .target(name: "Diagnostics", dependencies: ["Networks", "Engine", "PointClouds", "Statistics", "Output", "CPCL", "Support"]),
         // The batch report (HTML with SVG charts) and the renders of saliency maps (SVG, PNG).
         .target(name: "Report", dependencies: ["PointClouds"]),
         // What a command says: result records as table / JSON / JSON lines / CSV, logs and progress on
@@ -51,9 +51,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "Support", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
-        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "TestSupport"]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "Output", "TestSupport"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Support"]),
-        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "TestSupport"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Output", "TestSupport"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Diagnostics", "Networks", "PointClouds", "Output", "Support", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Diagnostics", "PointClouds", "TestSupport"]),
         .testTarget(name: "AdaptationTests", dependencies: ["Adaptation", "Networks", "Engine", "PointClouds", "Support", "TestSupport"]),

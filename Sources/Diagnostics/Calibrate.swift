@@ -1,5 +1,6 @@
 import Engine
 import Networks
+import Output
 import PointClouds
 import Support
 
@@ -29,6 +30,10 @@ public struct CalibrationPlan: Sendable {
         self.seed = seed
         self.options = options
     }
+
+    /// The fewest usable labelled clouds a calibration can be fitted on, for a model of `classes`
+    /// classes: the feature statistics need more clouds than classes (`FeatureStatistics.fit`).
+    public static func minimumClouds(classes: Int) -> Int { classes + 1 }
 }
 
 extension Model {
@@ -51,12 +56,17 @@ extension Model {
     /// from every cloud, then the calibration from diagnoses of `plan.limit` clean clouds and one
     /// shifted copy of each. Returns the model with both attached, and the diagnoses it was fitted on.
     /// `progress` counts clouds, out of `set.count + 2 × min(limit, set.count)`.
+    /// Too small a set fails before any network pass.
     public func calibrated(on set: PreparedSet, data: String, plan: CalibrationPlan,
                            progress: (Int) -> Void = { _ in }) throws -> (model: Model, sample: CalibrationSample) {
+        let needed = CalibrationPlan.minimumClouds(classes: metadata.classes.count)
+        guard set.count >= needed else {
+            throw DiagnosticsError.calibration("a calibration needs at least \(needed) usable labelled clouds (more than the model's \(metadata.classes.count) classes); the set has \(set.count)")
+        }
         let statistics = try FeatureStatistics.fit(features: features(set, progress: progress), labels: set.labels,
                                                    classes: metadata.classes.count)
         var generator = SeededGenerator(seed: plan.seed)
-        let chosen = Array(Array(0 ..< set.count).shuffled(using: &generator).prefix(plan.limit))
+        let chosen = randomSubset(plan.limit, of: set.count, using: &generator)
         let clean = chosen.map(set.cloud)
         // A shifted copy: the corruption acts on the prepared (unit-sphere) cloud, as in ModelNet-C,
         // and the result is prepared again, as a scan would be.
@@ -84,6 +94,15 @@ extension Model {
         statistics.store(in: &model.attachments)
         try calibration.store(in: &model.attachments)
         return (model, sample)
+    }
+
+    /// `calibrate`: reads the labelled source set `data` for this model (`LabelledData`) and calibrates
+    /// on it, progress on `console`.
+    public func calibrated(data: String, plan: CalibrationPlan, console: Console) throws -> (model: Model, sample: CalibrationSample) {
+        let (set, _) = try LabelledData.load(data, for: self, console: console)
+        let bar = console.progress(total: set.count + 2 * min(plan.limit, set.count), label: "calibrate")
+        defer { bar.finish() }
+        return try calibrated(on: set, data: data, plan: plan) { bar.advance(by: $0) }
     }
 }
 

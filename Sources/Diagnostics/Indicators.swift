@@ -130,4 +130,12 @@ public enum Score: Hashable, Sendable {
 
     /// The value turned so that higher is more suspicious.
     public func suspicion(_ value: Double) -> Double { suspiciousWhenHigh ? value : -value }
+
+    /// The score of one diagnosed object; nil when not computed (fragility without a calibration).
+    public func value(in indicators: Indicators, assessment: Assessment?) -> Double? {
+        switch self {
+        case .indicator(let i): i.value(in: indicators)
+        case .fragility: assessment?.fragility
+        }
+    }
 }

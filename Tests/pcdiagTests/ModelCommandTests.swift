@@ -5,7 +5,7 @@ import PointClouds
 import Testing
 import TestSupport
 
-/// classify / evaluate / info on model files, and every kind of broken model file → one line, exit 4.
+/// classify / info on model files, and every kind of broken model file → one line, exit 4.
 @Suite struct ModelCommandTests {
     static let dir = TestPaths.scratch("model-commands")
     static let classes = ["chair", "lamp", "table"]
@@ -132,29 +132,6 @@ import TestSupport
     @Test func noPreprocessRefusesNaN() throws {
         let run = try CLI.run(["classify", "--model", Self.modelPath, "--no-preprocess", TestPaths.sample("table_scene_organized.pcd")])
         #expect(run.status == 3 && run.stderr.contains("NaN"))
-    }
-
-    @Test func evaluateCountsAgainstTheLabels() throws {
-        // Three class folders with the samples in them; the evaluation must match the library's.
-        let root = TestPaths.scratch()
-        for (label, sample) in [("chair", "chair_cad.pcd"), ("chair", "chair_scan.pcd"), ("lamp", "lamp_cad.ply")] {
-            let folder = root.appendingPathComponent(label)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: TestPaths.sample(sample), toPath: folder.appendingPathComponent(sample).path)
-        }
-        let run = try CLI.run(["evaluate", "--model", Self.modelPath, "--data", root.path, "--format", "json"])
-        #expect(run.status == 0, "\(run.stderr)")
-        let json = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-        let model = try Model.load(Self.modelPath)
-        let truth = ["chair", "chair", "lamp"].map { Self.classes.firstIndex(of: $0)! }
-        let predicted = try ["chair_cad.pcd", "chair_scan.pcd", "lamp_cad.ply"].map { name -> Int in
-            let cloud = try model.prepare(PointCloud(contentsOf: TestPaths.sample(name)), path: name)
-            return model.predict([cloud])[0].label
-        }
-        let correct = zip(truth, predicted).filter { $0 == $1 }.count
-        #expect(json["overall_accuracy"] as? Double == Double(correct) / 3)
-        #expect((json["per_class"] as? [String: Double])?.keys.sorted() == ["chair", "lamp"])
-        #expect(json["clouds"] as? Int == 3)
     }
 
     @Test func infoDescribesAModel() throws {

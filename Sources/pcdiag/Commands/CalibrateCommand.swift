@@ -21,7 +21,8 @@ struct CalibrateCommand: ParsableCommand {
             indicator whose calibration errors lie on its other side also enters as its shortfall below \
             its clean median, shown as <key>_low), its L2 penalty chosen by holding out each kind of shift in \
             turn, with the threshold that flags --recall of the wrong answers. Written to -o with the \
-            weights unchanged.
+            weights unchanged. The set needs more usable clouds than the model has classes. csv and \
+            jsonl have one row per term: indicator, side, threshold, weight.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -52,7 +53,7 @@ struct CalibrateCommand: ParsableCommand {
     @Flag(help: "Overwrite an existing output model.")
     var force = false
 
-    @Option(help: "Output format: table or json.")
+    @Option(help: "Output format: table, json (one object), jsonl or csv (one row per indicator, shortfall term and the fragility score).")
     var format: OutputFormat = .table
 
     @OptionGroup var global: GlobalOptions
@@ -75,35 +76,21 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let console = global.console
         try CommandFailure.checkOutputs([output] + (diagnoses.map { [$0] } ?? []), force: force)
         let model = try modelOptions.load()
-        let (set, _) = try LabelledData.load(data, for: model, console: console)
-        let plan = CalibrationPlan(corruptions: try parsedCorruptions(), limit: limit, recall: recall, seed: seed,
-                                   options: diagnosis.options())
-        let bar = console.progress(total: set.count + 2 * min(limit, set.count), label: "calibrate")
+        let plan = CalibrationPlan(corruptions: try parsedCorruptions(), limit: limit, recall: recall, seed: seed, options: diagnosis.options())
         let calibrated: Model, sample: CalibrationSample
         do {
-            (calibrated, sample) = try model.calibrated(on: set, data: data, plan: plan) { bar.advance(by: $0) }
+            (calibrated, sample) = try model.calibrated(data: data, plan: plan, console: global.console)
         } catch let error as DiagnosticsError {
-            bar.finish()
             throw CommandFailure(status: .badInput, message: "\(data): \(error)")
         }
-        bar.finish()
         try calibrated.save(to: output)
         let calibration = try Diagnostician(model: calibrated).calibration!
         if let diagnoses {
             try Self.write(sample, calibration: calibration, classes: model.metadata.classes, to: diagnoses)
         }
-        printResult(Self.summary(calibration, format: format))
-    }
-
-    /// The score's L2 penalty and, when it was searched, the held-out AUROC of each one tried.
-    static func penaltyLine(_ search: PenaltySearch?) -> String {
-        guard let search else { return String(format: "L2 penalty %g (too few kinds of shift with wrong answers to choose it)", PenaltySearch.fallback) }
-        let tried = zip(search.penalties, search.heldOutAUROC).map { String(format: "%g: %@", $0, $1.map { String(format: "%.4f", $0) } ?? "failed") }
-        return String(format: "L2 penalty %g, the best mean AUROC with each of %d kinds of shift held out in turn (%@)",
-                      search.chosen, search.folds.count, tried.joined(separator: ", "))
+        printEvaluation(format, object: calibration.summaryRecord, rows: calibration.termRecords, table: calibration.summaryTable)
     }
 
     /// One JSON line per calibration diagnosis, clean clouds first, in the `batch` row layout plus the
@@ -125,52 +112,6 @@ struct CalibrateCommand: ParsableCommand {
         } catch {
             throw CommandFailure(status: .output, message: "\(path): cannot write (\(error.localizedDescription))")
         }
-    }
-
-    /// What the calibration found: the fit on its own data and each indicator's threshold.
-    static func summary(_ c: Calibration, format: OutputFormat) -> String {
-        let r = c.record
-        if format == .json || format == .jsonl {
-            var out = Record()
-            out["data"] = .string(r.data)
-            out["clean"] = .int(r.clean)
-            out["shifted"] = .int(r.shifted)
-            out["errors"] = .int(r.errors)
-            out["corruptions"] = Value(r.corruptions)
-            out["target_recall"] = .double(r.targetRecall)
-            out["error_recall"] = .double(r.errorRecall)
-            out["flagged_share"] = .double(r.flaggedShare)
-            out["auroc"] = r.auroc.map(Value.double) ?? .null
-            out["l2"] = .double(r.penaltySearch?.chosen ?? PenaltySearch.fallback)
-            out["held_out_auroc"] = r.penaltySearch.map { search in
-                .object(Record(fields: zip(search.penalties, search.heldOutAUROC).map { (String(format: "%g", $0), $1.map(Value.double) ?? .null) }))
-            } ?? .null
-            out["fragility_threshold"] = .double(c.fragilityThreshold)
-            out["thresholds"] = .object(Record(fields: Indicator.allCases.compactMap { i in c.thresholds[i.key].map { (i.key, .double($0)) } }))
-            out["weights"] = .object(Record(fields: zip(c.fragility.terms, c.fragility.model.weights).map { ($0, .double($1)) }))
-            return out.json
-        }
-        var lines = [
-            String(format: "calibrated on %d clean clouds and %d shifted copies: %d wrong answers", r.clean, r.shifted, r.errors),
-            String(format: "fragility threshold %.4f flags %.1f %% of them (target %.0f %%) and %.1f %% of all clouds; AUROC %.3f (in-sample)",
-                   c.fragilityThreshold, r.errorRecall * 100, r.targetRecall * 100, r.flaggedShare * 100, r.auroc ?? .nan),
-            Self.penaltyLine(r.penaltySearch),
-            "",
-            "INDICATOR     THRESHOLD      WEIGHT",
-        ]
-        for indicator in Indicator.allCases {
-            guard let t = c.thresholds[indicator.key] else { continue }
-            let weight = c.fragility.terms.firstIndex(of: indicator.key).map { c.fragility.model.weights[$0] }
-            lines.append(indicator.key.padding(toLength: 12, withPad: " ", startingAt: 0)
-                + String(format: "  %@ %10.4g  %10.4f", indicator.suspiciousWhenHigh ? ">" : "<", t, weight ?? .nan))
-        }
-        // A shortfall term: the weight on how far the indicator falls below its clean median.
-        for (j, s) in (c.fragility.shortfalls ?? []).enumerated() {
-            let key = s.indicator.key + "_low"
-            lines.append(key.padding(toLength: 12, withPad: " ", startingAt: 0)
-                + String(format: "  < %10.4g  %10.4f", s.median, c.fragility.model.weights[c.fragility.indicators.count + j]))
-        }
-        return lines.joined(separator: "\n")
     }
 }
 
