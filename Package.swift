@@ -23,6 +23,9 @@ let package = Package(
                 .linkedLibrary("pcl_search"), .linkedLibrary("pcl_kdtree"), .linkedLibrary("pcl_common"),
                 .linkedLibrary("flann_cpp"),
             ]),
+        // The numeric bridge: Eigen's eigensolver, with Eigen's headers only (no PCL).
+        .systemLibrary(name: "CEigenSystem", pkgConfig: "eigen3", providers: [.apt(["libeigen3-dev"])]),
+        .target(name: "CEigen", dependencies: ["CEigenSystem"]),
         // libgomp: oneDNN's and PCL's OpenMP runtime, which pcdiag's parallel loops share.
         .systemLibrary(name: "COpenMP"),
         // Small shared pieces: the seeded generator, parallel loops.
@@ -33,7 +36,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["Engine", "PointClouds", "Output", "Support"]),
         // Rank metrics, two-sample tests and logistic regression for the diagnostics; dependency-free.
         .target(name: "Statistics"),
-        .target(name: "Diagnostics", dependencies: ["Networks", "Engine", "PointClouds", "Statistics", "Output", "CPCL", "Support"]),
+        .target(name: "Diagnostics", dependencies: ["Networks", "Engine", "PointClouds", "Statistics", "Output", "CEigen", "Support"]),
         // The batch report (HTML with SVG charts) and the renders of saliency maps (SVG, PNG).
         .target(name: "Report", dependencies: ["PointClouds"]),
         // What a command says: result records as table / JSON / JSON lines / CSV, logs and progress on

@@ -15,7 +15,7 @@
 #include <pcl/io/pcd_io.h>
 #include <pcl/io/ply_io.h>  // the reader; ply_writer.h has the writer
 #include <pcl/point_types.h>
-#include <Eigen/Eigenvalues>
+
 
 #include <algorithm>
 #include <cmath>
@@ -303,15 +303,3 @@ int cpcl_farthest_point_indices(const float *xyz, size_t n, size_t k, unsigned s
 }
 
 }  // extern "C"
-
-int cpcl_symmetric_eigen(const double *matrix, size_t n, double *values, double *vectors, cpcl_error *error) {
-    return guarded(error, [&] {
-        using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-        const Eigen::Map<const Matrix> a(matrix, Eigen::Index(n), Eigen::Index(n));
-        const Eigen::SelfAdjointEigenSolver<Matrix> solver(a);
-        if (solver.info() != Eigen::Success) return fail(error, CPCL_INTERNAL, "the eigen decomposition did not converge");
-        Eigen::Map<Eigen::VectorXd>(values, Eigen::Index(n)) = solver.eigenvalues();
-        Eigen::Map<Matrix>(vectors, Eigen::Index(n), Eigen::Index(n)) = solver.eigenvectors();
-        return int(CPCL_OK);
-    });
-}

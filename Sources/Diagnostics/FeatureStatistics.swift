@@ -1,4 +1,4 @@
-import CPCL
+import CEigen
 import Engine
 import Foundation
 import Networks
@@ -91,12 +91,11 @@ public struct FeatureStatistics: Sendable, Equatable {
 /// eigenvectors as the columns of a row-major matrix.
 func symmetricEigen(_ matrix: [Double], size n: Int) throws -> (values: [Double], vectors: [Double]) {
     var values = [Double](repeating: 0, count: n), vectors = [Double](repeating: 0, count: n * n)
-    var error = cpcl_error()
-    let status = cpcl_symmetric_eigen(matrix, n, &values, &vectors, &error)
-    guard status == 0 else {
-        throw DiagnosticsError.calibration(withUnsafeBytes(of: error.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+    switch Int(ceigen_symmetric_eigen(matrix, n, &values, &vectors)) {
+    case CEIGEN_OK: return (values, vectors)
+    case CEIGEN_NO_CONVERGENCE: throw DiagnosticsError.calibration("the eigen decomposition did not converge")
+    default: throw DiagnosticsError.calibration("out of memory in the eigen decomposition (\(n)×\(n))")
     }
-    return (values, vectors)
 }
 
 extension FeatureStatistics {

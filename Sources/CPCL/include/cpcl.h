@@ -78,11 +78,6 @@ int cpcl_statistical_outlier_mask(const float *xyz, size_t n, int k, double stdd
 int cpcl_farthest_point_indices(const float *xyz, size_t n, size_t k, unsigned seed, int32_t *out,
                                 cpcl_error *error);
 
-/// Eigen's SelfAdjointEigenSolver (PCL's linear algebra) on a symmetric `n`×`n` matrix (row-major,
-/// only its lower triangle read): `values` receives the n eigenvalues in increasing order, `vectors`
-/// (row-major n×n) the matching unit eigenvectors as columns.
-int cpcl_symmetric_eigen(const double *matrix, size_t n, double *values, double *vectors, cpcl_error *error);
-
 #ifdef __cplusplus
 }
 #endif
