@@ -56,6 +56,17 @@ import TestSupport
         let csv = try CLI.run(["info", "--format", "csv", sample]).stdout.split(separator: "\n")
         #expect(csv.count == 2 && csv[0].hasPrefix("path,format,encoding,points,total_points"))
         #expect(csv[1].contains(",\(cloud.finiteCount),4800,"))
+        // CSV: one number per cell, so bounds and centroid get a column per axis; JSON keeps the arrays.
+        let header = csv[0].split(separator: ",").map(String.init), cells = csv[1].split(separator: ",").map(String.init)
+        let columns = ["bounds_min", "bounds_max", "centroid"].flatMap { key in ["x", "y", "z"].map { "\(key)_\($0)" } }
+        #expect(Array(header.suffix(9)) == columns && header.count == cells.count)
+        #expect(!header.contains("bounds_min") && !header.contains("centroid"))
+        let lo = finite.reduce(finite[0]) { pointwiseMin($0, $1) }, hi = finite.reduce(finite[0]) { pointwiseMax($0, $1) }
+        let numbers = cells.suffix(9).compactMap(Double.init)
+        let expected = [lo.x, lo.y, lo.z, hi.x, hi.y, hi.z].map(Double.init) + [mean.x, mean.y, mean.z]
+        #expect(numbers.count == 9 && zip(numbers, expected).allSatisfy { abs($0 - $1) < 1e-5 * max(1, abs($1)) }, "\(numbers) vs \(expected)")
+        let jsonMin = try #require(row["bounds_min"] as? [Double])
+        #expect(jsonMin.count == 3 && zip(jsonMin, expected).allSatisfy { abs($0 - $1) < 1e-5 * max(1, abs($1)) }, "JSON keeps the array")
         let table = try CLI.run(["info", sample]).stdout.split(separator: "\n")
         #expect(table.count == 2 && table[0].hasPrefix("FILE") && table[1].contains("80×60"))
     }
