@@ -114,6 +114,22 @@ import TestSupport
         #expect(try PointCloud(contentsOf: out).positions == column)
     }
 
+    /// A flat plate alone (its plane is the object, not a floor): the output keeps every point and
+    /// stderr says so, in one line.
+    @Test func preprocessWarnsWhenNoFloorIsFound() throws {
+        var rng = SeededGenerator(seed: 4)
+        let plate = (0 ..< 400).map { _ in SIMD3<Float>(.random(in: -1 ... 1, using: &rng), .random(in: -1 ... 1, using: &rng), 0.001 * rng.gaussian()) }
+        let dir = TestPaths.scratch()
+        let input = dir.appendingPathComponent("plate.pcd").path, out = dir.appendingPathComponent("out.pcd").path
+        try PointCloud(positions: plate).write(to: input)
+        let run = try CLI.run(["preprocess", input, out, "--remove-floor", "--points", "0", "--no-normalize"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderrLines == ["pcdiag: warning: \(input): no floor found; kept all points"])
+        #expect(try PointCloud(contentsOf: out).count == plate.count)
+        let quiet = try CLI.run(["preprocess", input, out, "--remove-floor", "--force", "--quiet"])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty)
+    }
+
     @Test func helpAndVersionGoToStdout() throws {
         let help = try CLI.run(["--help"])
         #expect(help.status == 0 && help.stdout.contains("info") && help.stdout.contains("Exit status"))
