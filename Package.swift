@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Statistics", "Support", "EngineTestSupport", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Diagnostics", "PointClouds", "TestSupport"]),
         .testTarget(name: "AdaptationTests", dependencies: ["Adaptation", "Networks", "Engine", "PointClouds", "Support", "EngineTestSupport", "TestSupport"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "PointClouds", "TestSupport"]),
         .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "Engine", "Networks", "Diagnostics", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
