@@ -141,6 +141,22 @@ import TestSupport
         }
     }
 
+    /// bench: loading is timed on --data only (no checkout path as a default), its rows keep their
+    /// names, and --threads states its default once.
+    @Test func benchTimesLoadingOnTheDataItIsGiven() throws {
+        let missing = try CLI.run(["bench", "--only", "load"])
+        #expect(missing.status == 2 && missing.stderrLines.count == 1 && missing.stderr.contains("--data"), "\(missing.stderr)")
+        let run = try CLI.run(["bench", "--only", "load", "--data", TestPaths.root.appendingPathComponent("Samples").path, "--repeat", "1", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = try Self.json(run.stdout)
+        #expect(rows.map { $0["measurement"] as? String } == ["read bytes", "load (PCL)", "load + preprocess", "load + preprocess with floor removal"])
+        #expect(rows.allSatisfy { $0["clouds"] as? Int == 5 && ($0["clouds_per_s"] as? Double ?? 0) > 0 && $0["vs_read"] != nil })
+        let help = try CLI.run(["bench", "--help"]).stdout
+        let threads = try #require(help.components(separatedBy: "--threads").last?.components(separatedBy: "--only").first)
+        #expect(threads.components(separatedBy: "default").count == 2, "\(threads)")
+        #expect(!help.contains("shared/data"))
+    }
+
     @Test func manPageDocumentsEveryCommandAndExitCode() throws {
         let man = try String(contentsOf: TestPaths.root.appendingPathComponent("man/pcdiag.1"), encoding: .utf8)
         for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "EXIT STATUS", "FILES", "EXAMPLES"] {
