@@ -47,19 +47,24 @@ let package = Package(
         .target(name: "Pipelines", dependencies: ["Diagnostics", "Networks", "PointClouds", "Report", "Output", "Support"]),
         // Unsupervised domain adaptation: self-supervised heads and tasks, the SM-DSB gate, the loop.
         .target(name: "Adaptation", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Support"]),
+        // What `pcdiag bench` measures: loading, network speed, peak memory. Not part of PCDiagKit.
+        .target(name: "Benchmarks", dependencies: ["Networks", "Engine", "PointClouds", "Output", "Support"]),
         .executableTarget(
             name: "pcdiag",
-            dependencies: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics", "Adaptation", "Report", "Output", "Pipelines",
+            dependencies: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics", "Adaptation", "Report", "Output", "Pipelines", "Benchmarks",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // The finite-difference gradient check every layer's, loss's and network's backward is tested with.
+        .target(name: "EngineTestSupport", dependencies: ["Engine", "Support"], path: "Tests/EngineTestSupport"),
         .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "Support", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
-        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "Output", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Support", "EngineTestSupport", "TestSupport"]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "Output", "Support", "EngineTestSupport", "TestSupport"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Support"]),
-        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Output", "TestSupport"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Output", "Statistics", "Support", "EngineTestSupport", "TestSupport"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Diagnostics", "Networks", "PointClouds", "Output", "Support", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Diagnostics", "PointClouds", "TestSupport"]),
-        .testTarget(name: "AdaptationTests", dependencies: ["Adaptation", "Networks", "Engine", "PointClouds", "Support", "TestSupport"]),
+        .testTarget(name: "AdaptationTests", dependencies: ["Adaptation", "Networks", "Engine", "PointClouds", "Support", "EngineTestSupport", "TestSupport"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "PointClouds", "TestSupport"]),
         .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "Engine", "Networks", "Diagnostics", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17

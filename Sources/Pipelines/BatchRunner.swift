@@ -123,49 +123,26 @@ public struct BatchRunner {
 
     /// Reads and prepares `items` on `plan.jobs` threads in the background.
     private func prefetch(_ items: [InputItem]) -> Prefetch {
-        let box = Prefetch(count: items.count)
+        let box = Prefetch()
         let metadata = model.metadata, raw = plan.raw, jobs = plan.jobs
         box.group.enter()
         DispatchQueue.global().async {
-            let next = Counter()
-            DispatchQueue.concurrentPerform(iterations: min(jobs, max(items.count, 1))) { _ in
-                while let i = next.take(below: items.count) {
-                    box.set(i, Result { () throws(PointCloudError) in try metadata.prepareInput(items[i], raw: raw) })
-                }
-            }
+            box.results = parallelResults(items.count, workers: jobs) { i throws(PointCloudError) in try metadata.prepareInput(items[i], raw: raw) }
             box.group.leave()
         }
         return box
     }
 }
 
-/// Files read ahead: filled by worker threads, waited for once.
+/// Files read ahead: filled in the background, waited for once.
 private final class Prefetch: @unchecked Sendable {
     let group = DispatchGroup()
-    private var items: [Result<PreparedInput, PointCloudError>?]
-    private let lock = NSLock()
-
-    init(count: Int) { items = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ item: Result<PreparedInput, PointCloudError>) { lock.withLock { items[i] = item } }
+    /// Written once, before the group is left; read after waiting for it.
+    var results = [Result<PreparedInput, PointCloudError>]()
 
     func wait() -> [Result<PreparedInput, PointCloudError>] {
         group.wait()
-        return items.map { $0! }
-    }
-}
-
-/// Hands out indices 0, 1, 2, … to threads.
-private final class Counter: @unchecked Sendable {
-    private var next = 0
-    private let lock = NSLock()
-
-    func take(below limit: Int) -> Int? {
-        lock.withLock {
-            guard next < limit else { return nil }
-            defer { next += 1 }
-            return next
-        }
+        return results
     }
 }
 

@@ -78,11 +78,9 @@ extension ModelMetadata {
                 throw .invalid(path: path, reason: "\(cloud.count - cloud.finiteCount) points are NaN or infinite (drop --no-preprocess)")
             }
         } else {
-            let (out, trace) = try preprocessing.apply(to: cloud, path: path)
-            prepared = out
-            floorless = trace.contains { t in
-                if case .removeFloor = t.step { t.pointsBefore == t.pointsAfter } else { false }
-            }
+            let out = try preprocessing.apply(to: cloud, path: path)
+            prepared = out.cloud
+            floorless = out.notices.contains(.noFloorFound)
         }
         let needed = architecture.minimumPoints
         guard prepared.count >= needed else {

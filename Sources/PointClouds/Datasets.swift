@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A labelled set: `root/<class>/*.pcd|ply` folders or a `path,label` CSV manifest.
 ///
@@ -150,21 +151,6 @@ public struct CloudLoader: Sendable {
     }
 
     public func load(_ paths: [String]) -> [Result<PointCloud, PointCloudError>] {
-        let results = UnsafeMutableBufferPointer<Result<PointCloud, PointCloudError>?>.allocate(capacity: paths.count)
-        results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        let shared = SendableBuffer(results)
-        let workers = min(threads, max(1, paths.count))
-        // Strided split: neighbouring files (similar sizes in a class folder) go to different workers.
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for i in stride(from: worker, to: paths.count, by: workers) { shared.buffer[i] = load(paths[i]) }
-        }
-        return results.map { $0! }
+        parallelMap(paths.count, workers: threads) { load(paths[$0]) }
     }
-}
-
-/// Each index is written by exactly one worker, so sharing the buffer is safe.
-private struct SendableBuffer<T>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<T>
-    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
 }

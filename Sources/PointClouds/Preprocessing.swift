@@ -40,6 +40,18 @@ public enum PreprocessStep: Sendable, Equatable, Codable {
 
     /// Applies the step. Throws when the cloud cannot go through it (no points left, bad arguments).
     public func apply(to cloud: PointCloud) throws(PointCloudError) -> PointCloud {
+        try applyNoting(to: cloud).cloud
+    }
+
+    /// Applies the step, with what it could not do (the cloud still went through).
+    func applyNoting(to cloud: PointCloud) throws(PointCloudError) -> (cloud: PointCloud, notice: Preprocessing.Notice?) {
+        let out = try transform(cloud)
+        // Floor removal also drops non-finite points: it found a floor only if it dropped more.
+        if case .removeFloor = self, out.count == cloud.finiteCount { return (out, .noFloorFound) }
+        return (out, nil)
+    }
+
+    private func transform(_ cloud: PointCloud) throws(PointCloudError) -> PointCloud {
         switch self {
         case .removeNonFinite:
             let keep = cloud.positions.indices.filter { cloud.positions[$0].isFinite }
@@ -143,25 +155,51 @@ public struct Preprocessing: Sendable, Equatable, Codable {
         public var step: PreprocessStep
         public var pointsBefore: Int
         public var pointsAfter: Int
+        /// What the step could not do, if anything.
+        public var notice: Notice?
+    }
+
+    /// A step that went through without doing its job: worth a warning, not an error.
+    public enum Notice: Sendable, Equatable, CustomStringConvertible {
+        /// Floor removal found no floor (or one that would have taken nearly all the points) and kept
+        /// every point.
+        case noFloorFound
+
+        /// One line, to follow the file's name: "FILE: no floor found; kept all points".
+        public var description: String {
+            switch self {
+            case .noFloorFound: "no floor found; kept all points"
+            }
+        }
+    }
+
+    /// A prepared cloud and what each step did to it.
+    public struct Prepared: Sendable {
+        public var cloud: PointCloud
+        /// One entry per step, in order.
+        public var trace: [Trace]
+        /// The steps' notices, in order.
+        public var notices: [Notice] { trace.compactMap(\.notice) }
     }
 
     /// Runs every step in order. Throws `.invalid` naming `path` when no valid point is left.
-    public func apply(to cloud: PointCloud, path: String = "cloud") throws(PointCloudError) -> (cloud: PointCloud, trace: [Trace]) {
+    public func apply(to cloud: PointCloud, path: String = "cloud") throws(PointCloudError) -> Prepared {
         var current = cloud
         var trace = [Trace]()
         for step in steps {
             let before = current.count
+            let notice: Notice?
             do {
-                current = try step.apply(to: current)
+                (current, notice) = try step.applyNoting(to: current)
             } catch {
                 if case .invalidArgument(let reason) = error { throw .invalid(path: path, reason: reason) }
                 throw error
             }
-            trace.append(Trace(step: step, pointsBefore: before, pointsAfter: current.count))
+            trace.append(Trace(step: step, pointsBefore: before, pointsAfter: current.count, notice: notice))
             if current.finiteCount == 0 {
                 throw .invalid(path: path, reason: "no valid points left after '\(step.summary)' (\(before) before)")
             }
         }
-        return (current, trace)
+        return Prepared(cloud: current, trace: trace)
     }
 }

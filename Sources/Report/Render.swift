@@ -2,79 +2,211 @@ import Foundation
 import PointClouds
 
 /// Three orthographic views of a cloud coloured by a per-point value (a saliency map), drawn without a
-/// display: as SVG (one circle per point and view) or as PNG (rasterised here, written uncompressed
-/// inside a valid zlib stream). Views, left to right: from above (x right, y up), from the front
-/// (x right, z up, looking along +y) and from the side (y right, z up, looking along −x); nearer points
-/// are drawn last. One scale for the three, so sizes compare.
+/// display: as SVG (one circle per point and view) or as PNG (rasterised here, text in a built-in
+/// bitmap font, written uncompressed inside a valid zlib stream).
+///
+/// Layout, `width` × `height` (900 × 336 by default): the title across the top; the views left to
+/// right, each labelled — from above (x right, y up), from the front (x right, z up, looking along +y)
+/// and from the side (y right, z up, looking along −x) — at one scale for the three, so sizes compare;
+/// along the bottom a colour bar of the `Colormap` scale with the values at its ticks and the share of
+/// points at exactly 0. Zeros are drawn first, small and grey; the others in order of their rank's
+/// magnitude, so the most salient points lie on top.
 public struct ViewRender {
     public var points: [SIMD3<Float>]
+    public var values: [Float]
     public var colors: [PointCloud.Color]
     public var title: String
-    public var panel = 300, header = 36, radius = 2.0
+    /// Width of one view; height of the views' band; the title band above it and the colour bar's below.
+    public var panel = 300, viewHeight = 260, header = 36, footer = 40
+    /// Radius of a point with a non-zero value, and of one at zero, in pixels.
+    public var radius = 2.0, zeroRadius = 1.2
+
+    public static let background = PointCloud.Color(r: 255, g: 255, b: 255)
+    static let ink = PointCloud.Color(r: 34, g: 34, b: 34)
+    static let muted = PointCloud.Color(r: 100, g: 100, b: 100)
+    public static let viewNames = ["top", "front", "side"]
 
     public init(points: [SIMD3<Float>], values: [Float], title: String) {
         precondition(points.count == values.count, "one value per point")
         self.points = points
+        self.values = values
         colors = Colormap.colors(for: values)
         self.title = title
     }
 
     public var width: Int { 3 * panel }
-    public var height: Int { panel + header }
+    public var height: Int { header + viewHeight + footer }
 
-    /// Per view: every point's pixel position, in drawing order (far to near).
+    /// Per view: every point's pixel position, in drawing order (zeros, then by rank magnitude).
     func projected() -> [[(x: Double, y: Double, index: Int)]] {
         guard !points.isEmpty else { return [[], [], []] }
         let lo = points.reduce(points[0]) { pointwiseMin($0, $1) }, hi = points.reduce(points[0]) { pointwiseMax($0, $1) }
         let centre = (lo + hi) / 2, extent = max(Double((hi - lo).max()), 1e-12)
-        let scale = Double(panel) * 0.9 / extent
-        // (horizontal axis, vertical axis, depth axis, depth sign: +1 draws larger depth last)
-        let views: [(Int, Int, Int, Double)] = [(0, 1, 2, 1), (0, 2, 1, -1), (1, 2, 0, -1)]
+        let scale = Double(min(panel, viewHeight)) * 0.9 / extent
+        let ranks = SaliencyScale(values)
+        let order = points.indices.sorted { abs(ranks.position(values[$0])) < abs(ranks.position(values[$1])) }
+        // (horizontal axis, vertical axis)
+        let views: [(Int, Int)] = [(0, 1), (0, 2), (1, 2)]
         return views.enumerated().map { v, view in
-            let order = points.indices.sorted { view.3 * Double(points[$0][view.2]) < view.3 * Double(points[$1][view.2]) }
-            return order.map { i in
+            order.map { i in
                 let p = points[i]
                 return (Double(v * panel) + Double(panel) / 2 + Double(p[view.0] - centre[view.0]) * scale,
-                        Double(header) + Double(panel) / 2 - Double(p[view.1] - centre[view.1]) * scale, i)
+                        Double(header) + Double(viewHeight) / 2 - Double(p[view.1] - centre[view.1]) * scale, i)
             }
         }
     }
 
+    /// Text and boxes around the views, in pixels; `y` is the top of the text.
+    enum Mark {
+        case text(x: Int, y: Int, String, scale: Int, PointCloud.Color, Anchor)
+        case box(x: Int, y: Int, width: Int, height: Int, PointCloud.Color)
+    }
+    enum Anchor: String { case start, middle, end }
+
+    /// The title (at half size if it is long, cut short if still too long) and the view labels.
+    func labels() -> [Mark] {
+        var marks = [Mark]()
+        var titleScale = 2, text = title
+        if BitmapFont.width(text, scale: 2) > width - 16 { titleScale = 1 }
+        let fits = (width - 16) / (BitmapFont.advance * titleScale)
+        if text.unicodeScalars.count > fits { text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(fits - 3))) + "..." }
+        marks.append(.text(x: 8, y: (header - 8 * titleScale) / 2, text, scale: titleScale, Self.ink, .start))
+        for (v, name) in Self.viewNames.enumerated() {
+            marks.append(.text(x: v * panel + 8, y: header + 6, name, scale: 2, Self.muted, .start))
+            if v > 0 { marks.append(.box(x: v * panel, y: header + 4, width: 1, height: viewHeight - 8, PointCloud.Color(r: 225, g: 225, b: 225))) }
+        }
+        return marks
+    }
+
+    /// The colour bar: the colours of the ranks present, the values at its ticks, the share of zeros.
+    func colorBar() -> [Mark] {
+        var marks = [Mark]()
+        let scale = SaliencyScale(values)
+        let barX = width / 2 - 150, barWidth = 300, barY = header + viewHeight + 6, barHeight = 10
+        let low = scale.hasNegative ? -1.0 : 0, high = scale.hasPositive ? 1.0 : 0
+        marks.append(.text(x: barX - 12, y: barY + 1, "saliency rank", scale: 1, Self.ink, .end))
+        let zeroShare = scale.count > 0 ? 100 * Double(scale.zeros) / Double(scale.count) : 0
+        marks.append(.box(x: barX + barWidth + 12, y: barY + 1, width: 8, height: 8, Colormap.zero))
+        marks.append(.text(x: barX + barWidth + 24, y: barY + 1, String(format: "= 0: %.0f%% of points", zeroShare), scale: 1, Self.ink, .start))
+        guard high > low else {
+            marks.append(.text(x: barX + barWidth / 2, y: barY + 1, "every value is 0", scale: 1, Self.ink, .middle))
+            return marks
+        }
+        let step = 3
+        for x in stride(from: 0, to: barWidth, by: step) {
+            let t = low + (high - low) * (Double(x) + Double(step) / 2) / Double(barWidth)
+            marks.append(.box(x: barX + x, y: barY, width: step, height: barHeight, Colormap.diverging(t)))
+        }
+        let ticks = stride(from: low, through: high, by: 0.5)
+        for t in ticks {
+            let x = barX + Int(((t - low) / (high - low) * Double(barWidth)).rounded())
+            marks.append(.box(x: min(x, barX + barWidth - 1), y: barY + barHeight, width: 1, height: 3, Self.ink))
+            let anchor: Anchor = t == low ? .start : t == high ? .end : .middle
+            marks.append(.text(x: x, y: barY + barHeight + 5, Self.format(scale.value(at: t)), scale: 1, Self.ink, anchor))
+        }
+        return marks
+    }
+
+    /// A tick's value in a few characters: 3 significant digits.
+    static func format(_ v: Float) -> String {
+        v == 0 ? "0" : String(format: "%.3g", Double(v))
+    }
+
+    static func svgElement(_ mark: Mark) -> String {
+        switch mark {
+        case .text(let x, let y, let text, let scale, let color, let anchor):
+            // The bitmap font's baseline is its seventh row.
+            "<text x=\"\(x)\" y=\"\(y + 7 * scale)\" font-size=\"\(scale == 1 ? 10 : 16)\" fill=\"\(hex(color))\" "
+                + "text-anchor=\"\(anchor.rawValue)\">\(escapeHTML(text))</text>\n"
+        case .box(let x, let y, let w, let h, let color):
+            "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(w)\" height=\"\(h)\" fill=\"\(hex(color))\"/>\n"
+        }
+    }
+
+    func isZero(_ i: Int) -> Bool { values[i] == 0 || values[i].isNaN }
+
+    static func hex(_ c: PointCloud.Color) -> String { String(format: "#%02x%02x%02x", c.r, c.g, c.b) }
+
     public func svg() -> String {
-        func hex(_ c: PointCloud.Color) -> String { String(format: "#%02x%02x%02x", c.r, c.g, c.b) }
         var out = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)">
-            <rect width="100%" height="100%" fill="#ffffff"/>
-            <text x="8" y="24" font-family="sans-serif" font-size="16">\(escapeHTML(title))</text>
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif">
+            <rect width="100%" height="100%" fill="\(Self.hex(Self.background))"/>
 
             """
         for (v, view) in projected().enumerated() {
-            out += "<g id=\"\(["top", "front", "side"][v])\">\n"
+            out += "<g id=\"\(Self.viewNames[v])\">\n"
             for p in view {
-                out += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%@\"/>\n", p.x, p.y, radius, hex(colors[p.index]))
+                let r = isZero(p.index) ? zeroRadius : radius
+                out += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%@\"/>\n", p.x, p.y, r, Self.hex(colors[p.index]))
             }
             out += "</g>\n"
+        }
+        for (id, marks) in [("labels", labels()), ("colorbar", colorBar())] {
+            out += "<g id=\"\(id)\">\n" + marks.map(Self.svgElement).joined() + "</g>\n"
         }
         return out + "</svg>\n"
     }
 
     public func png() -> [UInt8] {
-        var pixels = [UInt8](repeating: 255, count: width * height * 3)
-        let r = radius, reach = Int(r.rounded(.up))
+        var image = Raster(width: width, height: height, fill: Self.background)
         for view in projected() {
             for p in view {
-                let c = colors[p.index]
-                for dy in -reach ... reach {
-                    for dx in -reach ... reach where Double(dx * dx + dy * dy) <= r * r {
-                        let x = Int(p.x.rounded()) + dx, y = Int(p.y.rounded()) + dy
-                        guard x >= 0, x < width, y >= 0, y < height else { continue }
-                        let at = (y * width + x) * 3
-                        (pixels[at], pixels[at + 1], pixels[at + 2]) = (c.r, c.g, c.b)
-                    }
+                let r = isZero(p.index) ? zeroRadius : radius
+                image.disc(x: p.x, y: p.y, radius: r, colors[p.index])
+            }
+        }
+        for mark in labels() + colorBar() {
+            switch mark {
+            case .text(let x, let y, let text, let scale, let color, let anchor):
+                let w = BitmapFont.width(text, scale: scale)
+                let left = anchor == .start ? x : anchor == .middle ? x - w / 2 : x - w
+                image.text(text, x: left, y: y, scale: scale, color)
+            case .box(let x, let y, let w, let h, let color):
+                image.fill(x: x, y: y, width: w, height: h, color)
+            }
+        }
+        return PNG.encode(rgb: image.pixels, width: width, height: height)
+    }
+}
+
+/// An RGB image being drawn: discs, boxes and bitmap text, clipped to the image.
+struct Raster {
+    let width: Int, height: Int
+    var pixels: [UInt8]
+
+    init(width: Int, height: Int, fill: PointCloud.Color) {
+        self.width = width
+        self.height = height
+        pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for at in stride(from: 0, to: pixels.count, by: 3) { (pixels[at], pixels[at + 1], pixels[at + 2]) = (fill.r, fill.g, fill.b) }
+    }
+
+    mutating func set(_ x: Int, _ y: Int, _ c: PointCloud.Color) {
+        guard x >= 0, x < width, y >= 0, y < height else { return }
+        let at = (y * width + x) * 3
+        (pixels[at], pixels[at + 1], pixels[at + 2]) = (c.r, c.g, c.b)
+    }
+
+    mutating func disc(x: Double, y: Double, radius r: Double, _ c: PointCloud.Color) {
+        let reach = Int(r.rounded(.up)), cx = Int(x.rounded()), cy = Int(y.rounded())
+        for dy in -reach ... reach {
+            for dx in -reach ... reach where Double(dx * dx + dy * dy) <= r * r { set(cx + dx, cy + dy, c) }
+        }
+    }
+
+    mutating func fill(x: Int, y: Int, width w: Int, height h: Int, _ c: PointCloud.Color) {
+        for py in y ..< y + h { for px in x ..< x + w { set(px, py, c) } }
+    }
+
+    mutating func text(_ text: String, x: Int, y: Int, scale: Int, _ c: PointCloud.Color) {
+        for (k, character) in text.unicodeScalars.enumerated() {
+            let left = x + k * BitmapFont.advance * scale
+            for column in 0 ..< BitmapFont.glyphWidth {
+                for row in 0 ..< BitmapFont.glyphHeight where BitmapFont.isSet(character, column: column, row: row) {
+                    fill(x: left + column * scale, y: y + row * scale, width: scale, height: scale, c)
                 }
             }
         }
-        return PNG.encode(rgb: pixels, width: width, height: height)
     }
 }
 

@@ -1,5 +1,6 @@
 import Adaptation
 import Engine
+import EngineTestSupport
 import Support
 import Testing
 

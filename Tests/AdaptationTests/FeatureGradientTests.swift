@@ -1,4 +1,5 @@
 import Engine
+import EngineTestSupport
 import Networks
 import Support
 import Testing

@@ -90,6 +90,30 @@ import Testing
         #expect(FloorRemoval().keptIndices(Array(flat.points.prefix(10))).count == 10)
     }
 
+    /// A pipeline says when floor removal kept everything: the box on a floor gets no notice; a flat
+    /// plate alone (whose plane is the object, not a floor), with NaN holes that the step drops either
+    /// way, gets one, on the floor step's trace.
+    @Test func aFloorRemovalThatRemovesNothingSaysSo() throws {
+        var rng = SeededGenerator(seed: 7)
+        var scene = Scene()
+        scene.box(from: SIMD3(-0.3, -0.3, 0.05), to: SIMD3(0.3, 0.3, 1), count: 500, rng: &rng)
+        scene.floor(half: 1.5, z: 0, tilt: 3, count: 300, noise: 0.004, rng: &rng)
+        let pipeline = Preprocessing.standard(points: 256).adding(FloorRemoval().step)
+        let withFloor = try pipeline.apply(to: PointCloud(positions: scene.points))
+        #expect(withFloor.notices.isEmpty)
+        #expect(withFloor.trace[1].pointsAfter < withFloor.trace[1].pointsBefore)
+
+        var plate = Scene()
+        plate.floor(half: 1, z: 3, tilt: 0, count: 500, noise: 0.001, rng: &rng)
+        let holes = [SIMD3<Float>(.nan, 0, 0), SIMD3<Float>(0, .infinity, 0)]
+        let alone = try pipeline.apply(to: PointCloud(positions: plate.points + holes))
+        #expect(alone.notices == [.noFloorFound])
+        #expect(alone.trace.map(\.notice) == [nil, .noFloorFound, nil, nil])
+        #expect(alone.trace[1].pointsBefore == 500 && alone.trace[1].pointsAfter == 500)
+        #expect("\(Preprocessing.Notice.noFloorFound)" == "no floor found; kept all points")
+        #expect(try Preprocessing.standard(points: 256).apply(to: PointCloud(positions: plate.points)).notices.isEmpty, "no floor step, no notice")
+    }
+
     @Test func theStepIsSeededByThePointsAndRecordedInTheModelsPreprocessing() throws {
         var rng = SeededGenerator(seed: 5)
         var scene = Scene()

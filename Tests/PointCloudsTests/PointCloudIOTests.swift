@@ -149,3 +149,24 @@ import TestSupport
         }
     }
 }
+
+/// `CloudDescription` on a file whose figures are known by hand.
+@Suite struct CloudDescriptionTests {
+    @Test func countsBoundsAndCentroidCoverTheValidPointsOnly() throws {
+        let path = TestPaths.scratch().appendingPathComponent("four.pcd").path
+        let positions: [SIMD3<Float>] = [[1, -2, 3], [-1, 4, 0.5], [.nan, 0, 0], [3, 0, -1.5], [0, .infinity, 9]]
+        try PointCloud(positions: positions).write(to: path, encoding: .ascii)
+        let d = try CloudDescription(contentsOf: path)
+        #expect(d.path == path && d.format == .pcd && d.encoding == .ascii)
+        #expect(d.points == 3 && d.totalPoints == 5)
+        #expect(d.boundsMin == [-1, -2, -1.5] && d.boundsMax == [3, 4, 3])
+        #expect(d.centroid == SIMD3<Float>(1, Float(2.0 / 3), Float(2.0 / 3)))
+        #expect(!d.isOrganized && d.fields == ["x", "y", "z"])
+    }
+
+    @Test func aCloudWithoutValidPointsIsInvalidInput() throws {
+        let path = TestPaths.scratch().appendingPathComponent("holes.pcd").path
+        try PointCloud(positions: [[.nan, 0, 0], [0, 0, .infinity]]).write(to: path, encoding: .ascii)
+        #expect(throws: PointCloudError.self) { try CloudDescription(contentsOf: path) }
+    }
+}

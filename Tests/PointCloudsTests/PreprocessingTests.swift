@@ -132,9 +132,9 @@ import TestSupport
         #expect(decoded == pipeline)
         var cloud = Self.randomCloud(2000, seed: 8, scale: 3)
         cloud.positions[0] = SIMD3(.nan, 0, 0)
-        let (out, trace) = try Preprocessing.standard(points: 512).apply(to: cloud)
-        #expect(out.count == 512)
-        #expect(trace.map(\.pointsAfter) == [1999, 1999, 512])
+        let prepared = try Preprocessing.standard(points: 512).apply(to: cloud)
+        #expect(prepared.cloud.count == 512)
+        #expect(prepared.trace.map(\.pointsAfter) == [1999, 1999, 512])
     }
 
     @Test func aCloudWithNoValidPointsIsAnErrorNamingTheFile() {

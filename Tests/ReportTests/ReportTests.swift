@@ -425,24 +425,3 @@ private enum Python {
         """#
 }
 
-@Suite struct ColormapTests {
-    @Test func cubehelixRunsFromBlackToWhiteWithRisingLuminance() {
-        #expect(Colormap.cubehelix(0) == PointCloud.Color(r: 0, g: 0, b: 0))
-        #expect(Colormap.cubehelix(1) == PointCloud.Color(r: 255, g: 255, b: 255))
-        let luma = (0 ... 100).map { t -> Double in
-            let c = Colormap.cubehelix(Double(t) / 100)
-            return 0.299 * Double(c.r) + 0.587 * Double(c.g) + 0.114 * Double(c.b)
-        }
-        #expect(zip(luma, luma.dropFirst()).allSatisfy { $1 >= $0 - 1 }, "monotone up to byte rounding")
-        #expect(luma[50] > 60 && luma[50] < 200)
-    }
-
-    @Test func outliersAreClipped() {
-        var values = (0 ..< 100).map { Float($0) }
-        values[99] = 1e6
-        let colors = Colormap.colors(for: values)
-        #expect(colors[98] == Colormap.cubehelix(1), "the 98th percentile already maps to the top")
-        #expect(colors[0] == Colormap.cubehelix(0))
-        #expect(colors[50] != colors[0] && colors[50] != colors[98], "the bulk keeps its spread")
-    }
-}

@@ -56,6 +56,17 @@ import TestSupport
         let csv = try CLI.run(["info", "--format", "csv", sample]).stdout.split(separator: "\n")
         #expect(csv.count == 2 && csv[0].hasPrefix("path,format,encoding,points,total_points"))
         #expect(csv[1].contains(",\(cloud.finiteCount),4800,"))
+        // CSV: one number per cell, so bounds and centroid get a column per axis; JSON keeps the arrays.
+        let header = csv[0].split(separator: ",").map(String.init), cells = csv[1].split(separator: ",").map(String.init)
+        let columns = ["bounds_min", "bounds_max", "centroid"].flatMap { key in ["x", "y", "z"].map { "\(key)_\($0)" } }
+        #expect(Array(header.suffix(9)) == columns && header.count == cells.count)
+        #expect(!header.contains("bounds_min") && !header.contains("centroid"))
+        let lo = finite.reduce(finite[0]) { pointwiseMin($0, $1) }, hi = finite.reduce(finite[0]) { pointwiseMax($0, $1) }
+        let numbers = cells.suffix(9).compactMap(Double.init)
+        let expected = [lo.x, lo.y, lo.z, hi.x, hi.y, hi.z].map(Double.init) + [mean.x, mean.y, mean.z]
+        #expect(numbers.count == 9 && zip(numbers, expected).allSatisfy { abs($0 - $1) < 1e-5 * max(1, abs($1)) }, "\(numbers) vs \(expected)")
+        let jsonMin = try #require(row["bounds_min"] as? [Double])
+        #expect(jsonMin.count == 3 && zip(jsonMin, expected).allSatisfy { abs($0 - $1) < 1e-5 * max(1, abs($1)) }, "JSON keeps the array")
         let table = try CLI.run(["info", sample]).stdout.split(separator: "\n")
         #expect(table.count == 2 && table[0].hasPrefix("FILE") && table[1].contains("80×60"))
     }
@@ -103,6 +114,22 @@ import TestSupport
         #expect(try PointCloud(contentsOf: out).positions == column)
     }
 
+    /// A flat plate alone (its plane is the object, not a floor): the output keeps every point and
+    /// stderr says so, in one line.
+    @Test func preprocessWarnsWhenNoFloorIsFound() throws {
+        var rng = SeededGenerator(seed: 4)
+        let plate = (0 ..< 400).map { _ in SIMD3<Float>(.random(in: -1 ... 1, using: &rng), .random(in: -1 ... 1, using: &rng), 0.001 * rng.gaussian()) }
+        let dir = TestPaths.scratch()
+        let input = dir.appendingPathComponent("plate.pcd").path, out = dir.appendingPathComponent("out.pcd").path
+        try PointCloud(positions: plate).write(to: input)
+        let run = try CLI.run(["preprocess", input, out, "--remove-floor", "--points", "0", "--no-normalize"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderrLines == ["pcdiag: warning: \(input): no floor found; kept all points"])
+        #expect(try PointCloud(contentsOf: out).count == plate.count)
+        let quiet = try CLI.run(["preprocess", input, out, "--remove-floor", "--force", "--quiet"])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty)
+    }
+
     @Test func helpAndVersionGoToStdout() throws {
         let help = try CLI.run(["--help"])
         #expect(help.status == 0 && help.stdout.contains("info") && help.stdout.contains("Exit status"))
@@ -112,6 +139,22 @@ import TestSupport
             let run = try CLI.run([command, "--help"])
             #expect(run.status == 0 && run.stdout.contains("USAGE"), "\(command)")
         }
+    }
+
+    /// bench: loading is timed on --data only (no checkout path as a default), its rows keep their
+    /// names, and --threads states its default once.
+    @Test func benchTimesLoadingOnTheDataItIsGiven() throws {
+        let missing = try CLI.run(["bench", "--only", "load"])
+        #expect(missing.status == 2 && missing.stderrLines.count == 1 && missing.stderr.contains("--data"), "\(missing.stderr)")
+        let run = try CLI.run(["bench", "--only", "load", "--data", TestPaths.root.appendingPathComponent("Samples").path, "--repeat", "1", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = try Self.json(run.stdout)
+        #expect(rows.map { $0["measurement"] as? String } == ["read bytes", "load (PCL)", "load + preprocess", "load + preprocess with floor removal"])
+        #expect(rows.allSatisfy { $0["clouds"] as? Int == 5 && ($0["clouds_per_s"] as? Double ?? 0) > 0 && $0["vs_read"] != nil })
+        let help = try CLI.run(["bench", "--help"]).stdout
+        let threads = try #require(help.components(separatedBy: "--threads").last?.components(separatedBy: "--only").first)
+        #expect(threads.components(separatedBy: "default").count == 2, "\(threads)")
+        #expect(!help.contains("shared/data"))
     }
 
     @Test func manPageDocumentsEveryCommandAndExitCode() throws {

@@ -28,10 +28,12 @@ import TestSupport
         #expect(row["explained"] as? String == row["class"] as? String)
         let colors = try #require(written.colors)
         #expect(Set(colors).count > 10, "a colour ramp, not one colour")
-        // The most salient point is drawn brighter than the least salient one.
-        let hi = map.values.indices.max { map.values[$0] < map.values[$1] }!, lo = map.values.indices.min { map.values[$0] < map.values[$1] }!
+        // The most salient point is drawn dark red, darker than the neutral grey of the points at exactly 0.
+        let hi = map.values.indices.max { map.values[$0] < map.values[$1] }!
+        let zero = try #require(map.values.firstIndex(of: 0), "a saliency map has exact zeros")
         func luma(_ c: PointCloud.Color) -> Int { 299 * Int(c.r) + 587 * Int(c.g) + 114 * Int(c.b) }
-        #expect(luma(colors[hi]) > luma(colors[lo]))
+        #expect(colors[hi].r > 2 * colors[hi].b && luma(colors[hi]) < luma(colors[zero]))
+        #expect(colors[zero].r == colors[zero].g && colors[zero].g == colors[zero].b)
 
         let again = try CLI.run(["saliency", "--model", Self.model, "-o", out, sample])
         #expect(again.status == 6 && again.stderrLines.count == 1 && again.stderr.contains(out))

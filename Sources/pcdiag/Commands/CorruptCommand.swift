@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Output
 import PointClouds
 
@@ -59,206 +58,44 @@ struct CorruptCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        let output = paths[paths.count - 1]
-        let items = try Self.inputs(Array(paths.dropLast()), outside: output)
-        let corruptions = corruptions
-        let targets = try plan(items, corruptions: corruptions, output: output)
-        let toFile = targets == [[output]]
-        for parent in Set(targets.joined().map { ($0 as NSString).deletingLastPathComponent }).sorted() {
-            do {
-                if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
-            } catch {
-                throw CommandFailure(status: .output, message: "\(parent): cannot create the folder (\(error.localizedDescription))")
+        let job = try CorruptionRun(inputs: Array(paths.dropLast()), output: paths[paths.count - 1], corruptions: corruptions,
+                                    encoding: out.encoding, force: out.force, seed: seed)
+        let outcome = BatchOutcome(total: job.items.count)
+        let progress = console.progress(total: job.items.count, label: "corrupt")
+        let totals = try job.run { i, result in
+            if let error = result.error {
+                progress.finish()
+                console.error(error.description)
+                outcome.failed(ExitStatus.status(for: error))
             }
-        }
-
-        let job = CorruptJob(corruptions: corruptions, encoding: out.encoding, force: out.force, seed: seed)
-        var totals = [(files: Int, pointsIn: Int, pointsOut: Int)](repeating: (0, 0, 0), count: corruptions.count)
-        let outcome = BatchOutcome(total: items.count)
-        let progress = console.progress(total: items.count, label: "corrupt")
-        let chunk = 64
-        for start in stride(from: 0, to: items.count, by: chunk) {
-            let range = start ..< min(start + chunk, items.count)
-            let results = job.run(Array(items[range]), targets: Array(targets[range]))
-            for (i, result) in zip(range, results) {
-                if let failure = result.failure {
-                    progress.finish()
-                    console.error(failure.message)
-                    outcome.failed(failure.status)
-                }
-                for (c, pointsOut) in result.pointsOut.enumerated() {
-                    totals[c].files += 1
-                    totals[c].pointsIn += result.pointsIn
-                    totals[c].pointsOut += pointsOut
-                    console.verbose("\(items[i].path) → \(targets[i][c]): \(result.pointsIn) → \(pointsOut) points "
-                        + "(\(corruptions[c].kind.rawValue) \(corruptions[c].severity), seed \(result.seed))")
-                }
+            for (c, pointsOut) in result.pointsOut.enumerated() {
+                console.verbose("\(job.items[i].path) → \(job.targets[i][c]): \(result.pointsIn) → \(pointsOut) points "
+                    + "(\(job.corruptions[c].kind.rawValue) \(job.corruptions[c].severity), seed \(result.seed))")
             }
-            progress.advance(by: range.count)
+            progress.advance()
         }
         progress.finish()
 
         let printer = RecordPrinter(format: format, columns: [
             .init(key: "kind", title: "KIND"), .init(key: "severity", title: "SEVERITY"), .init(key: "files", title: "FILES"),
             .init(key: "points_in", title: "IN"), .init(key: "points_out", title: "OUT"), .init(key: "output", title: "OUTPUT"),
-        ], single: corruptions.count == 1)
-        for (c, corruption) in corruptions.enumerated() {
+        ], single: job.corruptions.count == 1)
+        for (c, (corruption, total)) in zip(job.corruptions, totals).enumerated() {
             var r = Record()
             r["kind"] = .string(corruption.kind.rawValue)
             r["severity"] = .int(corruption.severity)
             r["parameters"] = .string(corruption.summary)
-            r["files"] = .int(totals[c].files)
-            r["failed"] = .int(items.count - totals[c].files)
-            r["points_in"] = .int(totals[c].pointsIn)
-            r["points_out"] = .int(totals[c].pointsOut)
+            r["files"] = .int(total.files)
+            r["failed"] = .int(total.failed)
+            r["points_in"] = .int(total.pointsIn)
+            r["points_out"] = .int(total.pointsOut)
             r["seed"] = .int(Int(truncatingIfNeeded: seed))
-            r["output"] = .string(toFile ? output : Self.folder(output, corruption, several: corruptions.count > 1))
+            r["output"] = .string(job.destination(c))
             printer.emit(r)
         }
         printer.finish()
         try outcome.conclude()
     }
-
-    /// One input file and where it sits relative to the input it came from.
-    struct Item: Sendable {
-        var path: String
-        var relative: String
-        /// Found in a folder given as input (rather than named, globbed or listed).
-        var inFolder: Bool
-    }
-
-    /// The input files: a folder's files with their paths relative to it, any other input (file, glob,
-    /// list) by its name. Files inside the output folder (an earlier run's results) are left out.
-    static func inputs(_ arguments: [String], outside output: String) throws -> [Item] {
-        let outputRoot = URL(fileURLWithPath: output).standardizedFileURL.path + "/"
-        var seen = Set<String>()
-        var items = [Item]()
-        for argument in arguments {
-            var isDirectory: ObjCBool = false
-            let folder = FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) && isDirectory.boolValue
-            // CloudPaths joins a folder and its files with appendingPathComponent: strip that prefix.
-            let prefix = String((argument as NSString).appendingPathComponent("x").dropLast())
-            for path in try CloudPaths.expand([argument]) where seen.insert(path).inserted {
-                if URL(fileURLWithPath: path).standardizedFileURL.path.hasPrefix(outputRoot) { continue }
-                let relative = folder && path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : (path as NSString).lastPathComponent
-                items.append(Item(path: path, relative: relative, inFolder: folder))
-            }
-        }
-        guard !items.isEmpty else { throw CommandFailure(status: .badInput, message: "\(arguments.joined(separator: " ")): no .pcd or .ply files to corrupt") }
-        return items
-    }
-
-    static func folder(_ output: String, _ corruption: Corruption, several: Bool) -> String {
-        several ? (output as NSString).appendingPathComponent("\(corruption.kind.rawValue)-\(corruption.severity)") : output
-    }
-
-    /// Every output path, per input and corruption, after checking that they can all be written: no two
-    /// the same, none existing without --force, no compressed PLY.
-    func plan(_ items: [Item], corruptions: [Corruption], output: String) throws -> [[String]] {
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory)
-        let targets: [[String]]
-        if items.count == 1, !items[0].inFolder, corruptions.count == 1, PointCloudFormat(path: output) != nil, !(exists && isDirectory.boolValue) {
-            targets = [[output]]
-        } else {
-            if exists && !isDirectory.boolValue {
-                throw CommandFailure(status: .output, message: "\(output): exists and is not a folder (several outputs need a folder)")
-            }
-            if !exists, PointCloudFormat(path: output) != nil {
-                throw CommandFailure(status: .usage, message: "\(output): \(items.count) files × \(corruptions.count) corruptions need an output folder, not a file name")
-            }
-            targets = items.map { item in
-                corruptions.map { c in (Self.folder(output, c, several: corruptions.count > 1) as NSString).appendingPathComponent(item.relative) }
-            }
-        }
-        var owner = [String: String]()
-        for (item, paths) in zip(items, targets) {
-            for path in paths {
-                if let other = owner.updateValue(item.path, forKey: path) {
-                    throw CommandFailure(status: .usage, message: "\(path): both \(other) and \(item.path) would be written here")
-                }
-            }
-        }
-        let all = targets.flatMap { $0 }
-        if out.encoding == .compressed, let ply = all.first(where: { PointCloudFormat(path: $0) == .ply }) {
-            throw CommandFailure(status: .usage, message: "\(ply): PLY has no compressed encoding (use ascii or binary)")
-        }
-        if !out.force {
-            let existing = all.filter { FileManager.default.fileExists(atPath: $0) }
-            if let first = existing.first {
-                let others = existing.count > 1 ? ", as do \(existing.count - 1) other outputs" : ""
-                throw CommandFailure(status: .output, message: "\(first): exists\(others) (use --force to overwrite)")
-            }
-        }
-        return targets
-    }
-}
-
-/// Reads, corrupts and writes files on all cores; each file's result depends only on the file, its
-/// relative path and the base seed.
-struct CorruptJob: Sendable {
-    let corruptions: [Corruption]
-    let encoding: PointCloudEncoding
-    let force: Bool
-    let seed: UInt64
-
-    struct Result: Sendable {
-        var seed: UInt64 = 0
-        var pointsIn = 0
-        /// Points written, per corruption done (all of them unless `failure`).
-        var pointsOut: [Int] = []
-        var failure: CommandFailure?
-    }
-
-    /// One result per item, in order.
-    func run(_ items: [CorruptCommand.Item], targets: [[String]]) -> [Result] {
-        let results = ResultSlots(count: items.count)
-        let workers = min(ProcessInfo.processInfo.activeProcessorCount, items.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for i in stride(from: worker, to: items.count, by: workers) { results.set(i, run(items[i], targets: targets[i])) }
-        }
-        return results.values
-    }
-
-    func run(_ item: CorruptCommand.Item, targets: [String]) -> Result {
-        var result = Result(seed: Corruption.seed(seed, for: item.relative))
-        do {
-            let cloud = try PointCloud(contentsOf: item.path)
-            result.pointsIn = cloud.count
-            guard cloud.finiteCount > 0 else {
-                throw PointCloudError.invalid(path: item.path, reason: "no valid points to corrupt (all \(cloud.count) have NaN or infinite coordinates)")
-            }
-            for (corruption, target) in zip(corruptions, targets) {
-                let corrupted = corruption.apply(to: cloud, seed: result.seed)
-                try CommandFailure.checkOutputs([target], force: force)
-                try corrupted.write(to: target, encoding: encoding)
-                result.pointsOut.append(corrupted.count)
-            }
-        } catch let error as PointCloudError {
-            result.failure = CommandFailure(status: ExitStatus.status(for: error), message: error.description)
-        } catch let failure as CommandFailure {
-            result.failure = failure
-        } catch {
-            result.failure = CommandFailure(status: .internalError, message: "\(item.path): \(error)")
-        }
-        return result
-    }
-}
-
-/// Results written by several threads (each index by one of them), behind a lock.
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [CorruptJob.Result?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ result: CorruptJob.Result) {
-        lock.lock()
-        slots[i] = result
-        lock.unlock()
-    }
-
-    var values: [CorruptJob.Result] { slots.map { $0! } }
 }
 
 /// `--kind jitter`, `--kind jitter,rotate` or `--kind all`.

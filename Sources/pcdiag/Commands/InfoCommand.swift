@@ -43,7 +43,7 @@ struct InfoCommand: ParsableCommand {
                     progress.advance()
                     continue
                 }
-                printer.emit(try Self.describe(PointCloudFile.read(path)))
+                printer.emit(Self.record(try CloudDescription(contentsOf: path), perAxis: format == .csv))
             } catch let error as PointCloudError {
                 progress.finish()
                 console.error(error.description)
@@ -119,33 +119,27 @@ struct InfoCommand: ParsableCommand {
         return (head + lines).joined(separator: "\n")
     }
 
-    static func describe(_ file: PointCloudFile) throws(PointCloudError) -> Record {
-        let cloud = file.cloud
-        let finite = cloud.positions.filter { $0.x.isFinite && $0.y.isFinite && $0.z.isFinite }
-        guard !finite.isEmpty else {
-            throw .invalid(path: file.path, reason: "no valid points (all \(cloud.count) have NaN or infinite coordinates)")
-        }
-        var lo = finite[0], hi = finite[0]
-        var sum = SIMD3<Double>.zero
-        for p in finite {
-            lo = pointwiseMin(lo, p)
-            hi = pointwiseMax(hi, p)
-            sum += SIMD3<Double>(p)
-        }
+    /// A cloud's row. `perAxis`: bounds and centroid as one column per axis (`bounds_min_x`, …), for
+    /// CSV, whose cells hold one number each; otherwise as `[x, y, z]` arrays.
+    static func record(_ d: CloudDescription, perAxis: Bool) -> Record {
         var r = Record()
-        r["path"] = .string(file.path)
-        r["format"] = .string(file.format.rawValue)
-        r["encoding"] = .string(file.encoding.rawValue)
-        r["points"] = .int(finite.count)
-        r["total_points"] = .int(cloud.count)
-        r["width"] = .int(cloud.width)
-        r["height"] = .int(cloud.height)
-        r["organized"] = .bool(cloud.isOrganized)
-        r["layout"] = .string(cloud.isOrganized ? "\(cloud.width)×\(cloud.height)" : "unorganized")
-        r["fields"] = Value(cloud.fieldNames)
-        r["bounds_min"] = Value(lo)
-        r["bounds_max"] = Value(hi)
-        r["centroid"] = Value(SIMD3<Float>(sum / Double(finite.count)))
+        r["path"] = .string(d.path)
+        r["format"] = .string(d.format.rawValue)
+        r["encoding"] = .string(d.encoding.rawValue)
+        r["points"] = .int(d.points)
+        r["total_points"] = .int(d.totalPoints)
+        r["width"] = .int(d.width)
+        r["height"] = .int(d.height)
+        r["organized"] = .bool(d.isOrganized)
+        r["layout"] = .string(d.isOrganized ? "\(d.width)×\(d.height)" : "unorganized")
+        r["fields"] = Value(d.fields)
+        for (key, v) in [("bounds_min", d.boundsMin), ("bounds_max", d.boundsMax), ("centroid", d.centroid)] {
+            if perAxis {
+                for (axis, x) in zip(["x", "y", "z"], [v.x, v.y, v.z]) { r["\(key)_\(axis)"] = .float(x) }
+            } else {
+                r[key] = Value(v)
+            }
+        }
         return r
     }
 }

@@ -67,9 +67,10 @@ struct PreprocessCommand: ParsableCommand {
     func run() throws {
         let console = global.console
         let cloud = try PointCloud(contentsOf: input)
-        let (prepared, trace) = try pipeline.apply(to: cloud, path: input)
-        for t in trace { console.verbose("\(t.step.summary): \(t.pointsBefore) → \(t.pointsAfter) points") }
-        try out.write(prepared, to: output)
+        let prepared = try pipeline.apply(to: cloud, path: input)
+        for t in prepared.trace { console.verbose("\(t.step.summary): \(t.pointsBefore) → \(t.pointsAfter) points") }
+        for notice in prepared.notices { console.warning("\(input): \(notice)") }
+        try out.write(prepared.cloud, to: output)
         let printer = RecordPrinter(format: format, columns: [
             .init(key: "input", title: "INPUT"), .init(key: "points_in", title: "IN"),
             .init(key: "points_out", title: "OUT"), .init(key: "output", title: "OUTPUT"),
@@ -78,8 +79,8 @@ struct PreprocessCommand: ParsableCommand {
         r["input"] = .string(input)
         r["output"] = .string(output)
         r["points_in"] = .int(cloud.count)
-        r["points_out"] = .int(prepared.count)
-        r["steps"] = .array(trace.map { .string($0.step.summary) })
+        r["points_out"] = .int(prepared.cloud.count)
+        r["steps"] = .array(prepared.trace.map { .string($0.step.summary) })
         printer.emit(r)
         printer.finish()
     }

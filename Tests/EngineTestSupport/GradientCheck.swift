@@ -1,3 +1,4 @@
+import Engine
 import Support
 
 /// Checks a module's `backward` against central finite differences, in Double.

@@ -10,15 +10,17 @@ import PointClouds
 ///
 /// The child reports its own VmHWM at exit (asked through $PCDIAG_PEAK_MEMORY_FILE): the rusage of a
 /// spawned child would count the parent's memory, which the child shares until it execs.
-struct PeakMemory {
-    var architecture: Architecture
+public struct PeakMemory: Sendable {
+    public var architecture: Architecture
 
-    struct Result {
-        var classifyMegabytes: Int
-        var trainMegabytes: Int
+    public init(architecture: Architecture) { self.architecture = architecture }
+
+    public struct Result: Sendable, Equatable {
+        public var classifyMegabytes: Int
+        public var trainMegabytes: Int
     }
 
-    func measure() throws -> Result {
+    public func measure() throws -> Result {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("pcdiag-bench-\(getpid())-\(architecture.name)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -79,7 +81,7 @@ struct PeakMemory {
     static let variable = "PCDIAG_PEAK_MEMORY_FILE"
 
     /// With $PCDIAG_PEAK_MEMORY_FILE set, writes this process's peak resident set (kB) there at exit.
-    static func reportAtExitIfAsked() {
+    public static func reportAtExitIfAsked() {
         guard ProcessInfo.processInfo.environment[variable] != nil else { return }
         atexit {
             guard let path = ProcessInfo.processInfo.environment[PeakMemory.variable],

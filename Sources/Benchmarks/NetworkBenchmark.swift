@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Networks
 import Support
 
 /// Speed of a network on random clouds: the figures `pcdiag bench` reports (medians over repeats).
@@ -15,6 +16,10 @@ public struct NetworkBenchmark {
         /// of inference. Saliency (forward + input gradient) and training (+ weight gradient) do 2× and
         /// 3× the forward's work in the dense formulation, so their limits are a half and a third of it.
         public var gemmLimitCloudsPerSecond: Double
+        /// The forward pass's work per cloud (convolutions, linear layers, DGCNN's distance GEMMs), GFLOP.
+        public var forwardGFLOPPerCloud: Double
+        /// Peak resident memory of real `pcdiag classify` and `pcdiag train` runs, when asked for.
+        public var peakMemory: PeakMemory.Result?
     }
 
     public var points = 1024
@@ -27,18 +32,16 @@ public struct NetworkBenchmark {
         self.repeats = repeats
     }
 
-    /// Times `body` `repeats` times after one warm-up call (which plans the buffers); the median, in s.
+    /// The median time of `repeats` calls after one warm-up call (which plans the buffers), in s.
     func median(_ body: () -> Void) -> Double {
         body()
-        let times = (0 ..< repeats).map { _ -> Double in
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }.sorted()
-        return times[times.count / 2]
+        return Timing.median(repeats: repeats, body)
     }
 
-    public func run(_ architecture: Architecture) -> Result {
+    /// Times inference (batch and one cloud), saliency and training steps on random clouds, and the GEMM
+    /// rate; with `peakMemory`, also runs pcdiag's `classify` and `train` in fresh processes
+    /// (`PeakMemory`: only from the pcdiag executable), which is what can throw.
+    public func run(_ architecture: Architecture, peakMemory: Bool = false) throws -> Result {
         var rng = SeededGenerator(seed: 1)
         let values = (0 ..< batch * points * 3).map { _ in Float.random(in: -1 ... 1, using: &rng) }
         let input = Tensor<Float>(shape: [batch, points, 3], values: values)
@@ -66,7 +69,9 @@ public struct NetworkBenchmark {
         let gemm = gemmRate(architecture)
         return Result(inferenceCloudsPerSecond: Double(batch) / inference, latencyMilliseconds: latency * 1000,
                       saliencyCloudsPerSecond: Double(batch) / saliency, trainCloudsPerSecond: Double(batch) / train,
-                      gemmGFLOPs: gemm, gemmLimitCloudsPerSecond: gemm * 1e9 / architecture.forwardFLOPs(points: points))
+                      gemmGFLOPs: gemm, gemmLimitCloudsPerSecond: gemm * 1e9 / architecture.forwardFLOPs(points: points),
+                      forwardGFLOPPerCloud: architecture.forwardFLOPs(points: points) / 1e9,
+                      peakMemory: peakMemory ? try PeakMemory(architecture: architecture).measure() : nil)
     }
 
     /// Median GFLOP/s of dnnl_sgemm on [batch × points, in] × [in, out] for the widest point layer
