@@ -3,7 +3,7 @@ import Networks
 /// The adaptation recipe (DESIGN §3): source classification with PCM mixup, DefRec and rotation
 /// prediction on target clouds, each sample's self-supervised loss admitted by the gate, optional
 /// self-training. Defaults follow DefRec+PCM's published PointNet settings where they exist.
-public struct AdaptationOptions: Sendable, Equatable, Codable {
+public struct AdaptationOptions: TrainingRecipe {
     public var epochs = 10
     public var batchSize = 32
     /// Adam, cosine-annealed to 1/100 of it over `epochs`; the model starts trained, so lower than
@@ -35,6 +35,9 @@ public struct AdaptationOptions: Sendable, Equatable, Codable {
     public var seed: UInt64 = 0
 
     public init() {}
+
+    /// Adaptation always uses Adam.
+    public var optimizer: TrainingOptions.OptimizerKind { .adam }
 
     public var tasks: [String] {
         [sensorSimulation?.summary, mixup ? "pcm" : nil, reconstructionWeight > 0 ? "defrec×\(reconstructionWeight)" : nil,
@@ -87,53 +90,4 @@ public struct SelfTraining: Sendable, Equatable, Codable {
         }
         return labels
     }
-}
-
-/// What one adaptation epoch did: the per-epoch log line and an entry of the JSON report.
-public struct AdaptationEpoch: Sendable, Equatable, Codable {
-    public struct Losses: Sendable, Equatable, Codable {
-        public var classification = 0.0, reconstruction = 0.0, rotation = 0.0, pseudo = 0.0
-    }
-
-    public struct GateStatistics: Sendable, Equatable, Codable {
-        public var keptFraction: Double
-        /// Mean saliency skewness of the samples kept and dropped (measured gates only).
-        public var meanSkewnessKept: Double?
-        public var meanSkewnessDropped: Double?
-    }
-
-    /// Cosine similarity between the classification gradient and the self-supervised gradient of the
-    /// probe batch's low-skewness half and high-skewness half, over the parameters both reach (the
-    /// quantity SM-DSB rests on: lower skewness ↔ higher agreement). `reference` says which
-    /// classification gradient: "target-oracle" (labels given for reporting) or "source".
-    public struct Agreement: Sendable, Equatable, Codable {
-        public var reference: String
-        public var lowSkewness: Double
-        public var highSkewness: Double
-        public var all: Double
-    }
-
-    public struct PseudoLabels: Sendable, Equatable, Codable {
-        /// The share of each predicted class taken.
-        public var share: Double
-        public var fraction: Double
-        public var accuracy: Double?
-    }
-
-    public var epoch: Int
-    public var learningRate: Double
-    public var seconds: Double
-    /// Time the measurer took (the gate's overhead).
-    public var measurerSeconds: Double
-    public var losses: Losses
-    public var sourceTrainAccuracy: Double
-    public var sourceValidationAccuracy: Double
-    /// On the validation clouds as simulated single views (when the recipe simulates views).
-    public var sourceViewValidationAccuracy: Double?
-    public var isBest: Bool
-    public var gate: GateStatistics?
-    public var agreement: Agreement?
-    public var pseudoLabels: PseudoLabels?
-    /// Only when target labels were given for reporting; never used to choose.
-    public var targetAccuracy: Double?
 }

@@ -44,7 +44,7 @@ public struct Gate: Sendable, Equatable, Codable {
         case .none:
             return Array(repeating: true, count: count)
         case .random:
-            let chosen = Set((0 ..< count).shuffled(using: &rng).prefix(keep))
+            let chosen = Set(randomSubset(keep, of: count, using: &rng))
             return (0 ..< count).map(chosen.contains)
         case .skewness:
             guard let skewness, skewness.count == count else { preconditionFailure("the skewness selector needs one value per sample") }

@@ -36,6 +36,7 @@ public final class DGCNN<T: EngineScalar>: Network {
     }
 
     public var modules: [any Module<T>] { edges + [conv5, bn5, linear1, bn6, linear2, bn7, linear3] }
+    public var dropouts: [Dropout<T>] { [dropout1, dropout2] }
     public private(set) var globalFeature = Tensor<T>(shape: [0])
     public var pointFeatures: Tensor<T> { joined }
 

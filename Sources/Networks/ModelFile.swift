@@ -163,7 +163,10 @@ public struct Model {
     /// Writes weights and metadata, atomically.
     public func save(to path: String) throws(ModelError) {
         var file = SafeTensors(metadata: plainMetadata)
-        if let json = try? JSONEncoder().encode(metadata) { file.metadata["pcdiag"] = String(decoding: json, as: UTF8.self) }
+        // Sorted keys: the same model is the same bytes, whichever process wrote it.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        if let json = try? encoder.encode(metadata) { file.metadata["pcdiag"] = String(decoding: json, as: UTF8.self) }
         for p in network.stateTensors { file[p.name] = .init(shape: p.value.shape, floats: p.value.array) }
         attachments.store(in: &file)
         do { try file.write(to: path) } catch { throw ModelError(error) }

@@ -7,6 +7,8 @@ public protocol Network<Scalar>: Module {
     var architecture: Architecture { get }
     /// Every layer, in the order the state dict lists them (for names, loading and saving).
     var modules: [any Module<Scalar>] { get }
+    /// The dropout layers, whose generators a training checkpoint keeps.
+    var dropouts: [Dropout<Scalar>] { get }
     /// The pooled global feature of the last forward pass, [clouds, E] (the input of the classifier
     /// head): the embedding feature-space diagnostics use. Valid until the next forward pass.
     var globalFeature: Tensor<Scalar> { get }

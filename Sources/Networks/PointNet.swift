@@ -31,6 +31,7 @@ public final class PointNet<T: EngineScalar>: Network {
     }
 
     public var modules: [any Module<T>] { convs + norms + [linear1, bn6, linear2] }
+    public var dropouts: [Dropout<T>] { [dropout] }
 
     public private(set) var globalFeature = Tensor<T>(shape: [0])
     /// The outputs of the four ReLUs before the head (owned by those layers), for `pointFeatures`.

@@ -4,7 +4,7 @@ import Support
 
 /// The training recipe: DESIGN §4 defaults (Adam 1e-3, weight decay 1e-4, cosine, batch 32, label
 /// smoothing 0.2, scale/shift/jitter augmentation).
-public struct TrainingOptions: Sendable, Equatable, Codable {
+public struct TrainingOptions: TrainingRecipe {
     public enum OptimizerKind: String, Sendable, Codable, CaseIterable { case adam, adamw, sgd }
 
     public var epochs = 60
@@ -24,105 +24,99 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     }
 }
 
-/// What a finished epoch reports.
-public struct EpochReport: Sendable {
+/// What a supervised epoch reports.
+public struct EpochReport: EpochOutcome {
     public var epoch: Int
     public var loss: Double
     public var trainAccuracy: Double
     public var validationAccuracy: Double?
     public var learningRate: Double
     public var seconds: Double
-    public var isBest: Bool
+    public var isBest = false
+
+    public var selectionScore: Double? { validationAccuracy }
+
+    public func summary(of epochs: Int) -> String {
+        let validation = validationAccuracy.map { String(format: "  val %.2f%%%@", $0 * 100, isBest ? " (best)" : "") } ?? ""
+        return String(format: "epoch %d/%d  loss %.4f  train %.2f%%%@  lr %.2e  %.0fs", epoch, epochs, loss, trainAccuracy * 100, validation,
+                      learningRate, seconds)
+    }
 }
 
-/// Trains a model's network on a prepared set: shuffled batches (the last incomplete one dropped, as
-/// BatchNorm needs more than one cloud), augmentation, forward, loss, backward, optimiser step; one
-/// cosine learning-rate step per epoch.
-public final class Trainer {
+/// Supervised training, the step `TrainingLoop` runs for `train`: each epoch shuffled batches (the
+/// last incomplete one dropped, as BatchNorm needs more than one cloud), augmentation, forward, loss,
+/// backward, optimiser step; then the validation accuracy the model is chosen on.
+public final class Trainer: TrainingStep {
     public let model: Model
     public let options: TrainingOptions
-    public private(set) var epoch = 0
-    public private(set) var bestAccuracy: Double?
-    var adam: Adam<Float>
-    var sgd: SGD<Float>
-    var rng: SeededGenerator
-    let schedule: CosineSchedule
+    public let data: PreparedSet
+    public let validation: PreparedSet?
     let input = Tensor<Float>(shape: [0])
     let lossGradient = Tensor<Float>(shape: [0])
 
-    public init(model: Model, options: TrainingOptions) {
+    public init(model: Model, options: TrainingOptions, data: PreparedSet, validation: PreparedSet? = nil) {
         self.model = model
         self.options = options
-        adam = options.optimizer == .adamw ? .adamW(learningRate: options.learningRate, weightDecay: options.weightDecay)
-            : Adam(learningRate: options.learningRate, weightDecay: options.weightDecay)
-        sgd = SGD(learningRate: options.learningRate, momentum: 0.9, weightDecay: options.weightDecay)
-        rng = SeededGenerator(seed: options.seed)
-        schedule = CosineSchedule(base: options.learningRate, minimum: options.learningRate / 100, epochs: options.epochs)
+        self.data = data
+        self.validation = validation
     }
 
-    /// Writes everything needed to resume (`Checkpoint`): weights, optimiser moments, epoch, step
-    /// count, best validation accuracy and generator state. Atomic.
-    public func checkpoint(to path: String) throws(ModelError) {
-        try Checkpoint.write(to: path, state: model.network.stateTensors, metadata: [
-            "epoch": String(epoch), "steps": String(adam.steps), "rng": String(rng.state),
-            "best": bestAccuracy.map { String($0) } ?? "", "options": String(decoding: (try? JSONEncoder().encode(options)) ?? Data(), as: UTF8.self),
-        ])
-    }
-
-    /// Restores a checkpoint written by `checkpoint(to:)` for the same architecture.
-    public func resume(from path: String) throws(ModelError) {
-        let metadata = try Checkpoint.read(path, into: model.network.stateTensors)
-        guard let e = metadata["epoch"].flatMap(Int.init), let steps = metadata["steps"].flatMap(Int.init),
-              let state = metadata["rng"].flatMap(UInt64.init) else {
-            throw .invalid(path: path, reason: "not a pcdiag training checkpoint")
-        }
-        epoch = e
-        adam.resume(atStep: steps)
-        rng = SeededGenerator(seed: state)
-        bestAccuracy = metadata["best"].flatMap(Double.init)
-    }
+    public var recipe: TrainingOptions { options }
+    public var cloudsPerEpoch: Int { data.count / options.batchSize * options.batchSize }
+    public var state: [Parameter<Float>] { model.network.stateTensors }
+    /// The first epoch to reach the best validation accuracy is kept.
+    public static var tiesGoToLaterEpochs: Bool { false }
+    public static var scoreName: String { "validation accuracy" }
 
     /// One step on the clouds at `indices`: returns the mean loss and the number classified right.
-    public func step(_ data: PreparedSet, _ indices: ArraySlice<Int>) -> (loss: Double, correct: Int) {
+    func step(_ indices: ArraySlice<Int>, _ run: inout RunState) -> (loss: Double, correct: Int) {
         data.batch(indices, into: input)
         let n = data.pointsPerCloud
-        for row in 0 ..< indices.count { options.augmentation.apply(input.pointer + row * n * 3, count: n, using: &rng) }
+        for row in 0 ..< indices.count { options.augmentation.apply(input.pointer + row * n * 3, count: n, using: &run.generator) }
         let labels = indices.map { data.labels[$0] }
         let network = model.network
         let logits = network.forward(input, training: true)
         let loss = SoftmaxCrossEntropy<Float>(labelSmoothing: options.labelSmoothing)(logits, labels: labels, gradient: lossGradient)
-        let k = logits.channels
-        let correct = labels.indices.filter { r in (0 ..< k).max { logits[r * k + $0] < logits[r * k + $1] } == labels[r] }.count
+        let correct = zip(rowArgmax(logits.buffer, width: logits.channels), labels).filter { $0 == $1 }.count
         _ = network.backward(lossGradient)
-        if options.optimizer == .sgd { sgd.step(network.parameters) } else { adam.step(network.parameters) }
+        run.optimizer.step(network.parameters)
         return (loss, correct)
     }
 
-    /// Runs one epoch; `progress` gets (clouds done, running loss, running accuracy) after each batch.
-    public func runEpoch(_ train: PreparedSet, validation: PreparedSet?,
-                         progress: (Int, Double, Double) -> Void = { _, _, _ in }) -> EpochReport {
+    public func runEpoch(_ index: Int, _ run: inout RunState, progress: (Int) -> Void) -> EpochReport {
         let start = Date()
-        let rate = schedule.rate(epoch: epoch)
-        adam.learningRate = rate
-        sgd.learningRate = rate
-        let order = Array(0 ..< train.count).shuffled(using: &rng)
+        let b = options.batchSize
+        let order = Array(0 ..< data.count).shuffled(using: &run.generator)
         var lossSum = 0.0, correct = 0, seen = 0
-        let batches = train.count / options.batchSize
-        for b in 0 ..< batches {
-            let (loss, right) = step(train, order[b * options.batchSize ..< (b + 1) * options.batchSize])
-            lossSum += loss * Double(options.batchSize)
+        for batch in 0 ..< data.count / b {
+            let (loss, right) = step(order[batch * b ..< (batch + 1) * b], &run)
+            lossSum += loss * Double(b)
             correct += right
-            seen += options.batchSize
-            progress(seen, lossSum / Double(seen), Double(correct) / Double(seen))
+            seen += b
+            progress(seen)
         }
-        let accuracy = validation.map { model.evaluate($0).overallAccuracy }
-        epoch += 1
-        var isBest = false
-        if let accuracy, accuracy > (bestAccuracy ?? -1) {
-            bestAccuracy = accuracy
-            isBest = true
+        return EpochReport(epoch: index + 1, loss: lossSum / Double(max(seen, 1)), trainAccuracy: Double(correct) / Double(max(seen, 1)),
+                           validationAccuracy: validation.map { model.evaluate($0).overallAccuracy },
+                           learningRate: run.optimizer.learningRate, seconds: Date().timeIntervalSince(start))
+    }
+}
+
+extension Trainer {
+    /// `train`: continues the checkpoint beside `files.model` when asked, runs the epochs left, and
+    /// saves the model of the best validation accuracy (the last epoch's without validation) with
+    /// `record` for its training record (its `epochs` and `validationAccuracy` those of the epoch
+    /// saved), a checkpoint after every epoch.
+    public func run(_ files: RunFiles, record: TrainingRecord, observer: some TrainingObserver) throws(ModelError) -> TrainingResult<EpochReport> {
+        let loop = TrainingLoop(self)
+        try loop.resuming(files, observer: observer)
+        observer.note("train: \(model.metadata.architecture.name), \(data.count) clouds, \(data.classes.count) classes; \(options.recipe)")
+        try loop.run(files, observer: observer) { report in
+            var metadata = model.metadata
+            metadata.training = record
+            metadata.training?.epochs = report.epoch
+            metadata.training?.validationAccuracy = report.validationAccuracy
+            return metadata
         }
-        return EpochReport(epoch: epoch, loss: lossSum / Double(max(seen, 1)), trainAccuracy: Double(correct) / Double(max(seen, 1)),
-                           validationAccuracy: accuracy, learningRate: rate, seconds: Date().timeIntervalSince(start), isBest: isBest)
+        return TrainingResult(log: loop.log)
     }
 }

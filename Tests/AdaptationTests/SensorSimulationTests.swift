@@ -64,10 +64,10 @@ import Testing
         var o = AdapterTests.options(.none)
         o.reconstructionWeight = 0
         o.rotationWeight = 0
-        let plain = AdapterTests.adapter(AdapterTests.model(), o).runEpoch()
+        let plain = TrainingLoop(AdapterTests.adapter(AdapterTests.model(), o)).runEpoch()
         o.sensorSimulation = SensorSimulation(probability: 1)
         let viewed = AdapterTests.model()
-        let e = AdapterTests.adapter(viewed, o).runEpoch()
+        let e = TrainingLoop(AdapterTests.adapter(viewed, o)).runEpoch()
         #expect(plain.sourceViewValidationAccuracy == nil)
         let views = try #require(e.sourceViewValidationAccuracy)
         #expect((0 ... 1).contains(views))

@@ -56,7 +56,8 @@ public final class Activation<T: EngineScalar>: Module {
 /// 1/(1 − p); the identity in inference. Seeded, so runs repeat.
 public final class Dropout<T: EngineScalar>: Module {
     public let p: Double
-    @usableFromInline var rng: SeededGenerator
+    /// Draws the masks; a resumed training run restores it to continue the same masks.
+    public var rng: SeededGenerator
     @usableFromInline var mask: [T] = []
     @usableFromInline var active = false
     /// Reuse the last mask (same shape) instead of drawing a new one: for gradient checks.

@@ -51,12 +51,11 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    var checkpointPath: String { output + ".ckpt" }
-
     func run() throws {
         let console = global.console
+        let files = RunFiles(model: output, resume: resume)
         // --resume continues a checkpoint; without one it must not replace what is there.
-        let continuing = resume && FileManager.default.fileExists(atPath: checkpointPath)
+        let continuing = resume && FileManager.default.fileExists(atPath: files.checkpoint)
         try CommandFailure.checkOutputs([output], force: force || continuing, resumable: true)
         let preprocessing = Preprocessing.standard(points: points, seed: seed)
         let train = try loadSet(data, preprocessing, console)
@@ -74,39 +73,17 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed
         options.augmentation = noAugment ? .none : Augmentation(rotateUp: rotate)
         let architecture: Architecture = arch == "dgcnn" ? .dgcnn(classes: train.classes.count) : .pointnet(classes: train.classes.count)
-        var metadata = ModelMetadata(architecture: architecture, classes: train.classes, preprocessing: preprocessing)
-        let model = Model(metadata: metadata, seed: seed)
-        let trainer = Trainer(model: model, options: options)
-        if resume && FileManager.default.fileExists(atPath: checkpointPath) {
-            try trainer.resume(from: checkpointPath)
-            console.info("resumed from \(checkpointPath) after epoch \(trainer.epoch)")
-        }
-        console.info("train: \(arch), \(train.count) clouds, \(train.classes.count) classes; \(options.recipe)")
-        while trainer.epoch < epochs {
-            let bar = console.progress(total: train.count / batchSize * batchSize, label: "epoch \(trainer.epoch + 1)/\(epochs)")
-            var last = 0
-            let report = trainer.runEpoch(train, validation: validation) { done, _, _ in
-                bar.advance(by: done - last)
-                last = done
-            }
-            bar.finish()
-            let valText = report.validationAccuracy.map { String(format: "  val %.2f%%%@", $0 * 100, report.isBest ? " (best)" : "") } ?? ""
-            console.info(String(format: "epoch %d/%d  loss %.4f  train %.2f%%%@  lr %.2e  %.0fs", report.epoch, epochs, report.loss,
-                                report.trainAccuracy * 100, valText, report.learningRate, report.seconds))
-            if report.isBest || validation == nil {
-                metadata.training = TrainingRecord(data: data, validation: val, epochs: report.epoch, seed: seed, recipe: options.recipe,
-                                                   validationAccuracy: report.validationAccuracy,
-                                                   command: (["pcdiag"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
-                try Model(metadata: metadata, network: model.network).save(to: output)
-            }
-            try trainer.checkpoint(to: checkpointPath)
-        }
+        let model = Model(metadata: ModelMetadata(architecture: architecture, classes: train.classes, preprocessing: preprocessing), seed: seed)
+        // A resumed run is the same run: its model records the command without --resume.
+        let command = (["pcdiag"] + CommandLine.arguments.dropFirst().filter { $0 != "--resume" }).joined(separator: " ")
+        let record = TrainingRecord(data: data, validation: val, epochs: 0, seed: seed, recipe: options.recipe, command: command)
+        let result = try Trainer(model: model, options: options, data: train, validation: validation)
+            .run(files, record: record, observer: ConsoleTrainingObserver(console))
         var r = Record()
         r["model"] = .string(output)
-        r["epochs"] = .int(trainer.epoch)
-        r["best_validation_accuracy"] = trainer.bestAccuracy.map(Value.double) ?? .null
-        let printer = RecordPrinter(format: .jsonl, columns: [])
-        printer.emit(r)
+        r["epochs"] = .int(result.log.count)
+        r["best_validation_accuracy"] = result.best?.validationAccuracy.map(Value.double) ?? .null
+        RecordPrinter(format: .jsonl, columns: []).emit(r)
     }
 
     private func loadSet(_ path: String, _ preprocessing: Preprocessing, _ console: Console) throws -> PreparedSet {
