@@ -105,11 +105,20 @@ extension Network {
 
 /// Saliency per distinct location: a cloud resampled up to the network's size repeats points, and the
 /// max pool sends a repeated point's gradient to one copy, so each location's values are summed (its
-/// whole effect) and the copies counted once. Order unspecified.
+/// whole effect) and the copies counted once. In order of each location's first point, so the
+/// statistics over them come out the same to the bit in every run.
 func distinctPointSaliency(_ values: [Float], points: [SIMD3<Float>]) -> [Double] {
-    var byLocation = [SIMD3<Float>: Double]()
-    for (p, s) in zip(points, values) { byLocation[p, default: 0] += Double(s) }
-    return Array(byLocation.values)
+    var slot = [SIMD3<Float>: Int](minimumCapacity: points.count)
+    var sums = [Double]()
+    for (p, s) in zip(points, values) {
+        if let i = slot[p] {
+            sums[i] += Double(s)
+        } else {
+            slot[p] = sums.count
+            sums.append(Double(s))
+        }
+    }
+    return sums
 }
 
 extension Network where Scalar == Float {
