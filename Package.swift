@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Data flows one way: bridge (CPCL) → point clouds → engine → networks → diagnostics / adaptation → CLI.
+// Data flows one way: bridges (CPCL for files, CEigen for numerics) → point clouds → engine → networks →
+// diagnostics / adaptation → report, output, pipelines → CLI.
 let package = Package(
     name: "pcdiag",
     products: [
@@ -44,14 +45,14 @@ let package = Package(
         .target(name: "Output", dependencies: ["Support"]),
         // What the commands run: the batch runner (resume, shards, the output lock), the one row schema
         // of classify / batch / merge, input preparation, saliency export.
-        .target(name: "Pipelines", dependencies: ["Diagnostics", "Networks", "PointClouds", "Report", "Output", "Support"]),
-        // Unsupervised domain adaptation: self-supervised heads and tasks, the SM-DSB gate, the loop.
+        .target(name: "Pipelines", dependencies: ["Diagnostics", "Networks", "PointClouds", "Statistics", "Report", "Output", "Support"]),
+        // Unsupervised domain adaptation: self-supervised heads and tasks, the SM-DSB gate, the UDA step on the training loop.
         .target(name: "Adaptation", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Support"]),
         // What `pcdiag bench` measures: loading, network speed, peak memory. Not part of PCDiagKit.
         .target(name: "Benchmarks", dependencies: ["Networks", "Engine", "PointClouds", "Output", "Support"]),
         .executableTarget(
             name: "pcdiag",
-            dependencies: ["Support", "PointClouds", "Engine", "Networks", "Diagnostics", "Adaptation", "Report", "Output", "Pipelines", "Benchmarks",
+            dependencies: ["Support", "PointClouds", "Networks", "Diagnostics", "Adaptation", "Output", "Pipelines", "Benchmarks",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         // The finite-difference gradient check every layer's, loss's and network's backward is tested with.
@@ -61,11 +62,12 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "Output", "Support", "EngineTestSupport", "TestSupport"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Support"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Output", "Statistics", "Support", "EngineTestSupport", "TestSupport"]),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Diagnostics", "Networks", "PointClouds", "Output", "Support", "TestSupport"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Diagnostics", "PointClouds", "Output", "Support", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Diagnostics", "PointClouds", "TestSupport"]),
-        .testTarget(name: "AdaptationTests", dependencies: ["Adaptation", "Networks", "Engine", "PointClouds", "Support", "EngineTestSupport", "TestSupport"]),
+        .testTarget(name: "AdaptationTests", dependencies: ["Adaptation", "Networks", "Engine", "PointClouds", "Support", "EngineTestSupport"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "PointClouds", "TestSupport"]),
-        .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "Engine", "Networks", "Diagnostics", "TestSupport"]),
+        // The CLI tests run the built binary: depending on it gets it built first.
+        .testTarget(name: "pcdiagTests", dependencies: ["pcdiag", "PointClouds", "Engine", "Networks", "Diagnostics", "Support", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -97,7 +97,7 @@ public struct Reason: Sendable, Equatable, CustomStringConvertible {
 /// the ring-pattern clouds it gets confidently wrong) also enters as its shortfall below its clean
 /// median, again with a weight ≥ 0: the score may learn "unusually low" without counting high values
 /// as reassuring. The L2 penalty is chosen per calibration by holding out each kind of shift
-/// (`PenaltySearch`). All three chosen on labelled scans of scans-sim/train (scripts/fragility-combiners.py).
+/// (`PenaltySearch`). How these choices were made and measured: docs/diagnostics.md.
 public struct FragilityModel: Sendable, Equatable, Codable {
     public var indicators: [Indicator]
     /// The indicators that also enter as their shortfall below `median`, their median on the clean

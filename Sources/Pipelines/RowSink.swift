@@ -55,7 +55,7 @@ public final class RowSink {
         descriptor = fd
         printer = nil
         details = false
-        needsHeader = format == .csv && keep == 0
+        needsHeader = self.format == .csv && keep == 0
     }
 
     deinit { if descriptor >= 0 { close(descriptor) } }

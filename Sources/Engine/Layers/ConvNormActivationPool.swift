@@ -6,8 +6,8 @@ import Support
 /// Only Z = X Wᵀ is stored. The forward reads it once more for the pooled values (once before that
 /// for the batch statistics in training); the backward makes ∂L/∂Z in one pass — every point gets
 /// its share of the mean's gradient, the winner of each max also the max's — plus, in training, a
-/// second for the batch statistics' coupling, then two GEMMs (∂X = ∂Z W, ∂W = ∂Zᵀ X). The separate
-/// layers wrote and read the normalised and activated [points, E] tensors and their gradients.
+/// second for the batch statistics' coupling, then two GEMMs (∂X = ∂Z W, ∂W = ∂Zᵀ X). So the
+/// normalised and activated [points, E] tensors and their gradients are never written to memory.
 /// Parameters are `conv`'s and `norm`'s, which keep their state-dict names.
 public final class ConvNormActivationPool<T: EngineScalar>: Module, ParameterGradientsOptional {
     public let conv: Dense<T>
