@@ -19,7 +19,7 @@ test: setup
 	swift test $(SWIFT_FLAGS)
 
 bench: build
-	$(BIN) bench
+	$(BIN) bench $(if $(wildcard ../shared/data/modelnet40/test),--data ../shared/data/modelnet40/test)
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/pcdiag/Models

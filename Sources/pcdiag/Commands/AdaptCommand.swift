@@ -40,7 +40,7 @@ struct AdaptCommand: ParsableCommand {
     @Option(help: "Unlabelled target clouds: files, folders, globs or @lists (class folders with --target-labels).")
     var target: [String]
 
-    @Option(name: .short, help: "Output model file (.safetensors).")
+    @Option(name: .short, help: ArgumentHelp("Output model file (.safetensors).", valueName: "model"))
     var output: String
 
     @Option(name: .customLong("source-val"), help: "Source validation set for model selection.")

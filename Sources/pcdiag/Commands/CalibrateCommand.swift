@@ -117,7 +117,7 @@ struct CalibrateCommand: ParsableCommand {
 
 /// How the indicators are computed, for the commands that compute them all.
 struct DiagnosisOptionGroup: ParsableArguments {
-    @Option(help: "Saliency exponent α (DESIGN §3: 1 in the official PointNet code, 6 for DGCNN).")
+    @Option(help: "Saliency exponent α (the radius power: 1 in the official PointNet code, 6 for DGCNN).")
     var alpha = 1.0
 
     @Option(name: .customLong("flip-trials"), help: "Random 10 % point-drop trials for flip_rate (0: skip).")

@@ -18,7 +18,7 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "Point cloud files (.pcd, .ply), folders, globs or @list files.")
     var inputs: [String]
 
-    @Option(help: "Output format: table, json (one array), jsonl (one object per line) or csv.")
+    @Option(help: "Output format: table, json (one object for one file, else an array), jsonl (one object per line) or csv.")
     var format: OutputFormat = .table
 
     @OptionGroup var global: GlobalOptions

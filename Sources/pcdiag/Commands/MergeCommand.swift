@@ -41,19 +41,22 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         let console = global.console
         try CommandFailure.checkOutputs([output, report, summary].compactMap { $0 }, force: force)
-        let path = try ModelOptions.resolve(model)
-        let calibration: Calibration?
-        do {
-            calibration = try Diagnostician(model: try Model.load(path)).calibration
-        } catch let error as DiagnosticsError {
-            throw CommandFailure(status: .model, message: "\(path): \(error)")
+        // The shift test needs the model's calibration; without any model the rows still merge.
+        let path = model ?? (try? ModelOptions.resolve(nil))
+        var calibration: Calibration?
+        if let path {
+            do {
+                calibration = try Diagnostician(model: try Model.load(path)).calibration
+            } catch let error as DiagnosticsError {
+                throw CommandFailure(status: .model, message: "\(path): \(error)")
+            }
         }
-        if calibration == nil { console.warning("\(path) is not calibrated: no shift test (pcdiag calibrate)") }
+        if calibration == nil { console.warning("\(path ?? "no model found") is not calibrated: no shift test (give --model a calibrated model)") }
         let merged = try Merge.run(shards, into: output)
         console.verbose("merged \(merged.objects) rows from \(shards.count) files into \(output)")
         let conclusion = Conclusion(merged, calibration: calibration)
         printResult(conclusion.text)
         if let summary { try conclusion.writeSummary(to: summary) }
-        if let report { try conclusion.writeReport(to: report, model: path, inputs: shards.joined(separator: " "), flagged: []) }
+        if let report { try conclusion.writeReport(to: report, model: path ?? "–", inputs: shards.joined(separator: " "), flagged: []) }
     }
 }

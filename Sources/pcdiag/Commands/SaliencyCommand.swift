@@ -17,8 +17,7 @@ struct SaliencyCommand: ParsableCommand {
             Prints per file: class, probability, the class explained, the map's skewness over distinct points, as classify reports it (high: the \
             prediction rests on a few points) and kurtosis. With -o the points as the network saw them \
             are written with a float field 'scalar_saliency' (CloudCompare and pcl_viewer colour by it) \
-            and RGB from the cubehelix colormap (dark = low, bright = high; clipped at the 2nd and 98th \
-            percentiles). -o is a .ply/.pcd file for one input, an existing folder for several \
+            and RGB by signed rank (red positive, darker = higher; blue negative; grey exactly 0). -o is a .ply/.pcd file for one input, an existing folder for several \
             (NAME.saliency.ply in it). --render draws the map as three orthographic views (from above, \
             the front and the side), as .svg or .png, for one input.
             """)

@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Network: pointnet or dgcnn (k = 20).")
     var arch: String = "pointnet"
 
-    @Option(name: .short, help: "Output model file (.safetensors).")
+    @Option(name: .short, help: ArgumentHelp("Output model file (.safetensors).", valueName: "model"))
     var output: String
 
     @Option(help: "Epochs.") var epochs = 60
