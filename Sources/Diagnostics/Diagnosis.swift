@@ -153,15 +153,6 @@ public struct Diagnostician {
         } catch {
             throw .calibration("the stored diagnostics are unreadable: \(error)")
         }
-        if calibration != nil && statistics == nil {
-            let names = FeatureStatistics.tensorNames
-            throw .calibration("the calibration is incomplete: missing tensors " + [names.means, names.basis, names.variances]
-                .map { Attachments.prefix + $0 }.joined(separator: ", ") + " (recalibrate with pcdiag calibrate)")
-        }
-        if statistics != nil && calibration == nil {
-            throw .calibration("the calibration is incomplete: missing metadata \(Attachments.prefix + Calibration.metadataKey) "
-                + "(recalibrate with pcdiag calibrate)")
-        }
         if let statistics {
             if statistics.classMeans.count != model.metadata.classes.count {
                 throw .calibration("the stored feature statistics have \(statistics.classMeans.count) classes, the model \(model.metadata.classes.count)")
@@ -170,6 +161,15 @@ public struct Diagnostician {
             if statistics.dimension != channels {
                 throw .calibration("the stored feature statistics have \(statistics.dimension) dimensions, the network's feature \(channels)")
             }
+        }
+        if calibration != nil && statistics == nil {
+            let names = FeatureStatistics.tensorNames
+            throw .calibration("the calibration is incomplete: missing tensors " + [names.means, names.basis, names.variances]
+                .map { Attachments.prefix + $0 }.joined(separator: ", ") + " (recalibrate with pcdiag calibrate)")
+        }
+        if statistics != nil && calibration == nil {
+            throw .calibration("the calibration is incomplete: missing metadata \(Attachments.prefix + Calibration.metadataKey) "
+                + "(recalibrate with pcdiag calibrate)")
         }
         if let problem = calibration?.problem { throw .calibration("the stored calibration is not valid: \(problem)") }
         options = calibration?.options ?? .init()
