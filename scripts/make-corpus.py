@@ -292,8 +292,8 @@ def models():
         "inf-weights.safetensors": safetensors(replace(base, "conv1.weight", data=struct.pack("<192e", *[math.inf] * 192)), meta),
         "missing-weight.safetensors": safetensors([t for t in base if t[0] != "linear2.bias"], meta),
         "duplicate-name.safetensors": safetensors(base + [bn5], meta, header_override=json.dumps({"__metadata__": meta})[:-1]
-            + "," + ",".join(f'"{n}":{{"dtype":"F32","shape":{s},"data_offsets":[{a},{b}]}}'
-                               for n, s, a, b in _layout(base + [bn5])) + "}"),
+            + "," + ",".join(f'"{n}":{{"dtype":"{d}","shape":{s},"data_offsets":[{a},{b}]}}'
+                               for n, d, s, a, b in _layout(base + [bn5])) + "}"),
         "duplicate-alias.safetensors": safetensors(base + [("module.conv1.weight",) + conv1[1:]], meta),
         "overlapping-offsets.safetensors": _overlapping(base, meta),
     }
@@ -314,8 +314,8 @@ def models():
 
 def _layout(tensors):
     offset = 0
-    for name, _, shape, data in tensors:
-        yield name, json.dumps(shape), offset, offset + len(data)
+    for name, dtype, shape, data in tensors:
+        yield name, dtype, json.dumps(shape), offset, offset + len(data)
         offset += len(data)
 
 
