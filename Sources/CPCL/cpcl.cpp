@@ -24,6 +24,8 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct cpcl_cloud {
@@ -78,16 +80,19 @@ std::string field_problem(const pcl::PCLPointCloud2 &blob, std::size_t index, st
     return "";
 }
 
-int save_file(const std::string &path, const pcl::PCLPointCloud2 &blob, cpcl_encoding encoding, cpcl_error *error) {
+int save_file(const std::string &path, const std::string &tmp, const pcl::PCLPointCloud2 &blob, cpcl_encoding encoding,
+              cpcl_error *error) {
     const std::string ext = lowercase_extension(path);
     if (ext != "pcd" && ext != "ply") return fail(error, CPCL_INVALID, "unsupported output extension (use .pcd or .ply)");
     if (ext == "ply" && encoding == CPCL_BINARY_COMPRESSED)
         return fail(error, CPCL_INVALID, "PLY has no compressed encoding (use ascii or binary)");
-    // Write next to the target and rename, so a reader never sees half a file.
-    const auto slash = path.find_last_of('/');
-    const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-    const std::string tmp = dir + "." + name + ".tmp" + std::to_string(::getpid());
+    // Created here so that the kernel gives it the normal mode of a new file (0644 minus the umask);
+    // PCL's writers would otherwise choose their own, which the rename would then carry to the output.
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return fail(error, CPCL_IO, std::string("cannot create a temporary file beside it (") + std::strerror(errno) + ")");
+    struct stat created;
+    const bool stated = ::fstat(fd, &created) == 0;
+    ::close(fd);
     const Eigen::Vector4f origin = Eigen::Vector4f::Zero();
     const Eigen::Quaternionf orientation = Eigen::Quaternionf::Identity();
     const int float_digits = 9;  // enough for a float to read back bit-exact
@@ -102,6 +107,10 @@ int save_file(const std::string &path, const pcl::PCLPointCloud2 &blob, cpcl_enc
         const std::string why = cpcl_detail::write_ply(tmp, blob, encoding == CPCL_BINARY);
         rc = why.empty() ? 0 : -1;
         if (!why.empty()) problem = why;
+    }
+    if (rc == 0 && stated && ::chmod(tmp.c_str(), created.st_mode & 07777) != 0) {
+        rc = -1;
+        problem = std::strerror(errno);
     }
     if (rc != 0) {
         std::remove(tmp.c_str());
@@ -245,8 +254,8 @@ int cpcl_load(const char *path, cpcl_cloud **out, cpcl_encoding *encoding, cpcl_
     });
 }
 
-int cpcl_save(const char *path, const cpcl_cloud *cloud, cpcl_encoding encoding, cpcl_error *error) {
-    return guarded(error, [&] { return save_file(path, cloud->blob, encoding, error); });
+int cpcl_save(const char *path, const char *temporary, const cpcl_cloud *cloud, cpcl_encoding encoding, cpcl_error *error) {
+    return guarded(error, [&] { return save_file(path, temporary, cloud->blob, encoding, error); });
 }
 
 int cpcl_voxel_grid(const cpcl_cloud *cloud, float leaf, cpcl_cloud **out, cpcl_error *error) {

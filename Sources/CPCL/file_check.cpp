@@ -1,6 +1,7 @@
 #include "file_check.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -44,6 +45,32 @@ std::string quote_line(const std::string &line) {
 std::string too_short(std::uint64_t points, std::uint64_t need, std::uint64_t have) {
     return "truncated: the header promises " + std::to_string(points) + " points (" +
            std::to_string(need) + " bytes of data) but the file holds " + std::to_string(have);
+}
+
+// PCL reads a word in an ascii PCD as 0 and ignores extra columns and lines: check each data line
+// holds exactly `values` numbers and that there are exactly `points` of them.
+std::string check_pcd_ascii(std::ifstream &in, std::uint64_t points, std::uint64_t values) {
+    std::string line;
+    std::uint64_t rows = 0;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::uint64_t n = 0;
+        for (std::string word; fields >> word; ++n) {
+            char *end = nullptr;
+            std::strtod(word.c_str(), &end);
+            if (end == word.c_str() || *end != '\0')
+                return "corrupt: data line " + std::to_string(rows + 1) + " holds " + quote_line(word) + ", not a number";
+        }
+        if (n == 0) continue;
+        if (n != values)
+            return "corrupt: data line " + std::to_string(rows + 1) + " holds " + std::to_string(n) + " values, the header's fields hold " +
+                   std::to_string(values);
+        ++rows;
+    }
+    if (rows != points)
+        return "corrupt or truncated: the header promises " + std::to_string(points) + " points but the data holds " +
+               std::to_string(rows) + " lines";
+    return "";
 }
 
 std::string check_pcd(std::ifstream &in, std::uint64_t file_size, FileFacts &facts) {
@@ -91,6 +118,10 @@ std::string check_pcd(std::ifstream &in, std::uint64_t file_size, FileFacts &fac
     if (sizes.size() != nfields) return "the header's SIZE and FIELDS disagree";
     if (counts.empty()) counts.assign(nfields, 1);
     if (counts.size() != nfields) return "the header's COUNT and FIELDS disagree";
+    if (width > std::numeric_limits<std::uint32_t>::max() || height > std::numeric_limits<std::uint32_t>::max())
+        return "the header promises an implausible cloud (WIDTH " + std::to_string(width) + ", HEIGHT " + std::to_string(height) + ")";
+    for (auto size : sizes)
+        if (size != 1 && size != 2 && size != 4 && size != 8) return "invalid SIZE " + std::to_string(size) + " in the header (1, 2, 4 or 8)";
     if (!have_points) points = width * height;
     if (have_width && width * height != points)
         return "the header's WIDTH × HEIGHT (" + std::to_string(width) + " × " + std::to_string(height) +
@@ -102,11 +133,13 @@ std::string check_pcd(std::ifstream &in, std::uint64_t file_size, FileFacts &fac
     }
     const std::uint64_t data_start = std::uint64_t(in.tellg());
     const std::uint64_t have = file_size > data_start ? file_size - data_start : 0;
-    if (points > std::numeric_limits<std::uint32_t>::max() || step > (1u << 20))
-        return "the header promises an implausible cloud (" + std::to_string(points) + " points)";
+    if (points > std::numeric_limits<std::uint32_t>::max() || step > (1u << 20) || values > (1u << 20))
+        return "the header promises an implausible cloud (" + std::to_string(points) + " points of " + std::to_string(values) +
+               " values, " + std::to_string(step) + " bytes each)";
     if (facts.encoding == 0) {
         // Each value needs at least one character and one separator.
         if (points * values * 2 > have + 1) return too_short(points, points * values * 2, have);
+        return check_pcd_ascii(in, points, values);
     } else if (facts.encoding == 1) {
         if (points * step > have) return too_short(points, points * step, have);
     } else if (points > 0) {
@@ -132,12 +165,23 @@ std::uint64_t ply_type_size(const std::string &t) {
     return 0;
 }
 
+// One element of a PLY header: its name, its record count and the fewest bytes one record can take.
+struct PlyElement {
+    std::string name;
+    std::uint64_t count = 0;
+    std::uint64_t min_bytes = 0;
+};
+
+// Checks the header against the PLY format (http://paulbourke.net/dataformats/ply/) and the file size.
+// PCL aborts the process on a list-typed vertex property and allocates what the element counts promise,
+// so both are settled here.
 std::string check_ply(std::ifstream &in, std::uint64_t file_size, FileFacts &facts) {
     std::string line;
-    if (!std::getline(in, line) || line.substr(0, 3) != "ply") return "not a PLY file (it does not start with 'ply')";
-    bool have_format = false, in_vertex = false, have_vertex = false, seen_end = false;
-    std::uint64_t vertices = 0, vertex_bytes = 0, vertex_props = 0;
-    bool vertex_has_list = false;
+    if (!std::getline(in, line) || words(line) != std::vector<std::string>{"ply"})
+        return "not a PLY file (it does not start with 'ply')";
+    bool have_format = false, seen_end = false;
+    std::vector<PlyElement> elements;
+    std::vector<std::string> vertex_properties;
     while (std::getline(in, line)) {
         if (std::uint64_t(in.tellg()) > kMaxHeaderBytes) return "not a PLY file (no end_header)";
         auto w = words(line);
@@ -145,41 +189,74 @@ std::string check_ply(std::ifstream &in, std::uint64_t file_size, FileFacts &fac
         if (w[0] == "end_header") { seen_end = true; break; }
         if (w[0] == "comment" || w[0] == "obj_info") continue;
         if (w[0] == "format") {
-            if (w.size() < 2) return "the PLY format line is incomplete";
+            if (have_format) return "the PLY header has two format lines";
+            if (w.size() != 3) return "the PLY format line is incomplete";
             if (w[1] == "ascii") facts.encoding = 0;
             else if (w[1] == "binary_little_endian" || w[1] == "binary_big_endian") facts.encoding = 1;
-            else return "unknown PLY format '" + w[1] + "'";
+            else return "unknown PLY format '" + w[1].substr(0, 40) + "'";
+            if (w[2] != "1.0") return "unsupported PLY version '" + w[2].substr(0, 40) + "' (pcdiag reads 1.0)";
             have_format = true;
         } else if (w[0] == "element") {
-            if (w.size() < 3) return "incomplete PLY element line " + quote_line(line);
-            in_vertex = w[1] == "vertex";
-            if (in_vertex) {
-                if (!to_u64(w[2], vertices)) return "invalid vertex count '" + w[2] + "'";
-                have_vertex = true;
-            }
+            if (w.size() != 3) return "incomplete PLY element line " + quote_line(line);
+            PlyElement e;
+            e.name = w[1];
+            if (!to_u64(w[2], e.count)) return "invalid count '" + w[2].substr(0, 40) + "' of PLY element '" + w[1].substr(0, 40) + "'";
+            if (e.count > std::numeric_limits<std::uint32_t>::max())
+                return "the header promises an implausible cloud (" + std::to_string(e.count) + " " + e.name.substr(0, 40) + " records)";
+            for (const auto &other : elements)
+                if (other.name == e.name) return "the PLY element '" + e.name.substr(0, 40) + "' is declared twice";
+            elements.push_back(e);
         } else if (w[0] == "property") {
             if (w.size() < 3) return "incomplete PLY property line " + quote_line(line);
-            if (!in_vertex) continue;
-            ++vertex_props;
-            if (w[1] == "list") { vertex_has_list = true; continue; }
-            const std::uint64_t s = ply_type_size(w[1]);
-            if (s == 0) return "unknown PLY property type '" + w[1] + "'";
-            vertex_bytes += s;
+            if (elements.empty()) return "a PLY property comes before any element";
+            PlyElement &e = elements.back();
+            const bool vertex = e.name == "vertex";
+            if (w[1] == "list") {
+                if (w.size() != 5) return "incomplete PLY property line " + quote_line(line);
+                if (vertex)
+                    return "the vertex property '" + w[4].substr(0, 40) + "' is a list (pcdiag reads only scalar vertex properties)";
+                const std::uint64_t count_size = ply_type_size(w[2]), item_size = ply_type_size(w[3]);
+                if (count_size == 0 || w[2] == "float" || w[2] == "float32" || w[2] == "double" || w[2] == "float64")
+                    return "invalid PLY list count type '" + w[2].substr(0, 40) + "'";
+                if (item_size == 0) return "unknown PLY property type '" + w[3].substr(0, 40) + "'";
+                // An empty list still takes its count.
+                e.min_bytes += facts.encoding == 0 ? 2 : count_size;
+            } else {
+                if (w.size() != 3) return "incomplete PLY property line " + quote_line(line);
+                const std::uint64_t s = ply_type_size(w[1]);
+                if (s == 0) return "unknown PLY property type '" + w[1].substr(0, 40) + "'";
+                // A value in ascii takes at least one character and a separator.
+                e.min_bytes += facts.encoding == 0 ? 2 : s;
+                if (vertex) {
+                    for (const auto &p : vertex_properties)
+                        if (p == w[2]) return "the vertex property '" + w[2].substr(0, 40) + "' is declared twice";
+                    vertex_properties.push_back(w[2]);
+                }
+            }
         } else {
             return "not a PLY file (unexpected header line " + quote_line(line) + ")";
         }
     }
     if (!seen_end) return "not a PLY file (no end_header)";
     if (!have_format) return "the PLY header has no format line";
-    if (!have_vertex) return "the PLY file has no vertex element";
-    if (vertices > std::numeric_limits<std::uint32_t>::max())
-        return "the header promises an implausible cloud (" + std::to_string(vertices) + " vertices)";
+    const PlyElement *vertex = nullptr;
+    for (const auto &e : elements)
+        if (e.name == "vertex") vertex = &e;
+    if (!vertex) return "the PLY file has no vertex element";
     const std::uint64_t data_start = std::uint64_t(in.tellg());
     const std::uint64_t have = file_size > data_start ? file_size - data_start : 0;
-    // Minimum bytes the vertex element needs; lists need at least their count byte.
-    const std::uint64_t per_vertex = facts.encoding == 0 ? vertex_props * 2 : vertex_bytes + (vertex_has_list ? 1 : 0);
-    if (vertices * per_vertex > have + (facts.encoding == 0 ? 1 : 0))
-        return too_short(vertices, vertices * per_vertex, have);
+    // Every element's records must fit in the data; counts < 2^32 and record sizes < 2^21 cannot overflow.
+    std::uint64_t need = 0;
+    for (const auto &e : elements) {
+        if (e.min_bytes > (1u << 20)) return "the PLY element '" + e.name.substr(0, 40) + "' has too many properties";
+        need += e.count * e.min_bytes;
+    }
+    // The last ascii value may end the file without a separator.
+    if (need > have + (facts.encoding == 0 ? 1 : 0)) {
+        if (need == vertex->count * vertex->min_bytes) return too_short(vertex->count, need, have);
+        return "truncated: the header's elements need at least " + std::to_string(need) +
+               " bytes of data but the file holds " + std::to_string(have);
+    }
     return "";
 }
 

@@ -242,6 +242,28 @@ extension Calibration {
         }
     }
 
+    /// Why a stored calibration cannot be used (options out of bounds, figures that do not fit the
+    /// fragility model), or nil when it can.
+    var problem: String? {
+        if let problem = options.problem { return "it asks for " + problem }
+        let terms = fragility.terms.count, m = fragility.model
+        if m.weights.count != terms || m.means.count != terms || m.scales.count != terms {
+            return "the fragility model has \(m.weights.count) weights, \(m.means.count) means and \(m.scales.count) scales for \(terms) terms"
+        }
+        let figures = m.weights + m.means + m.scales + [m.intercept, fragilityThreshold] + Array(thresholds.values)
+            + (fragility.shortfalls ?? []).map(\.median)
+        if !figures.allSatisfy(\.isFinite) || !m.scales.allSatisfy({ $0 > 0 }) { return "the fragility model holds a non-finite figure" }
+        for (key, reference) in references.sorted(by: { $0.key < $1.key }) + [("fragility", fragilityReference)] {
+            let q = reference.quantiles
+            if q.isEmpty || q.count > 1_000_000 || !q.allSatisfy(\.isFinite) || zip(q, q.dropFirst()).contains(where: { $0 > $1 }) {
+                return "the reference distribution of \(key) is not an ascending list of 1 to 10⁶ numbers"
+            }
+        }
+        let shortfallKeys = (fragility.shortfalls ?? []).map(\.indicator.key)
+        if let key = shortfallKeys.first(where: { references[$0] == nil }) { return "the indicator \(key) has no reference distribution" }
+        return nil
+    }
+
     /// Fails only when a stored figure is not finite (JSON cannot hold it).
     public func store(in attachments: inout Attachments) throws {
         let encoder = JSONEncoder()

@@ -18,6 +18,25 @@ public struct DiagnosisOptions: Sendable, Equatable, Codable {
     public var batchSize = 16
 
     public init() {}
+
+    /// Bounds on stored options (a calibration's): beyond them a file asks for absurd work.
+    public enum Limits {
+        public static let alpha = 0.0 ... 100.0
+        public static let trials = 0 ... 1000
+        public static let fraction = 0.0 ... 1.0
+        public static let batchSize = 1 ... 1024
+    }
+
+    /// Why these options cannot be used, or nil when they can.
+    public var problem: String? {
+        if !Limits.alpha.contains(alpha) { return "a saliency exponent α of \(alpha) (allowed \(Limits.alpha))" }
+        if !Limits.trials.contains(flipTrials) { return "\(flipTrials) flip trials (allowed \(Limits.trials))" }
+        if !Limits.fraction.contains(flipDropFraction) { return "a flip drop fraction of \(flipDropFraction) (allowed \(Limits.fraction))" }
+        if !Limits.trials.contains(dropRounds) { return "\(dropRounds) drop rounds (allowed \(Limits.trials))" }
+        if !Limits.fraction.contains(dropStep) { return "a drop step of \(dropStep) (allowed \(Limits.fraction))" }
+        if !Limits.batchSize.contains(batchSize) { return "a batch size of \(batchSize) (allowed \(Limits.batchSize))" }
+        return nil
+    }
 }
 
 /// One cloud's prediction with its indicators and its saliency map.
@@ -122,7 +141,8 @@ public struct Diagnostician {
     public let calibration: Calibration?
     public var options: DiagnosisOptions
 
-    /// Fails when what the file stores for diagnostics is unusable.
+    /// Fails when what the file stores for diagnostics is unusable: a part of the calibration missing,
+    /// of the wrong shape, or asking for absurd work. A model without any calibration is fine.
     public init(model: Model) throws(DiagnosticsError) {
         self.model = model
         do {
@@ -133,9 +153,25 @@ public struct Diagnostician {
         } catch {
             throw .calibration("the stored diagnostics are unreadable: \(error)")
         }
-        if let statistics, statistics.classMeans.count != model.metadata.classes.count {
-            throw .calibration("the stored feature statistics have \(statistics.classMeans.count) classes, the model \(model.metadata.classes.count)")
+        if let statistics {
+            if statistics.classMeans.count != model.metadata.classes.count {
+                throw .calibration("the stored feature statistics have \(statistics.classMeans.count) classes, the model \(model.metadata.classes.count)")
+            }
+            let channels = model.metadata.architecture.globalFeatureChannels
+            if statistics.dimension != channels {
+                throw .calibration("the stored feature statistics have \(statistics.dimension) dimensions, the network's feature \(channels)")
+            }
         }
+        if calibration != nil && statistics == nil {
+            let names = FeatureStatistics.tensorNames
+            throw .calibration("the calibration is incomplete: missing tensors " + [names.means, names.basis, names.variances]
+                .map { Attachments.prefix + $0 }.joined(separator: ", ") + " (recalibrate with pcdiag calibrate)")
+        }
+        if statistics != nil && calibration == nil {
+            throw .calibration("the calibration is incomplete: missing metadata \(Attachments.prefix + Calibration.metadataKey) "
+                + "(recalibrate with pcdiag calibrate)")
+        }
+        if let problem = calibration?.problem { throw .calibration("the stored calibration is not valid: \(problem)") }
         options = calibration?.options ?? .init()
     }
 

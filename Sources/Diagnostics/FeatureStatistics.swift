@@ -101,17 +101,28 @@ func symmetricEigen(_ matrix: [Double], size n: Int) throws -> (values: [Double]
 extension FeatureStatistics {
     static let tensorNames = (means: "mahalanobis.class_means", basis: "mahalanobis.basis", variances: "mahalanobis.variances")
 
-    /// Read from a model's attachments; nil when the model was never calibrated.
+    /// Read from a model's attachments; nil when the model was never calibrated (none of the three
+    /// tensors is there). Throws, naming what is wrong, when some are missing or they do not fit together.
     public init?(_ attachments: Attachments) throws {
         let names = Self.tensorNames
-        guard let m = attachments.tensors[names.means], let b = attachments.tensors[names.basis],
-              let v = attachments.tensors[names.variances] else { return nil }
+        let all = [names.means, names.basis, names.variances]
+        let missing = all.filter { attachments.tensors[$0] == nil }
+        if missing.count == all.count { return nil }
+        guard missing.isEmpty, let m = attachments.tensors[names.means], let b = attachments.tensors[names.basis],
+              let v = attachments.tensors[names.variances] else {
+            throw DiagnosticsError.calibration("the calibration is incomplete: missing tensor "
+                + missing.map { Attachments.prefix + $0 }.joined(separator: ", ") + " (recalibrate with pcdiag calibrate)")
+        }
         guard m.shape.count == 2, b.shape.count == 2, v.shape.count == 1, m.shape[1] == b.shape[1],
-              v.shape[0] == b.shape[0] + 1, m.shape[1] > 0 else {
-            throw DiagnosticsError.calibration("the stored feature statistics have inconsistent shapes")
+              v.shape[0] == b.shape[0] + 1, m.shape[1] > 0, m.shape[0] > 0 else {
+            throw DiagnosticsError.calibration("the stored feature statistics have inconsistent shapes (class means \(m.shape), "
+                + "basis \(b.shape), variances \(v.shape))")
         }
         let rows = { (entry: SafeTensors.Entry) throws -> [[Float]] in
             let flat = try entry.floats(), width = entry.shape[1]
+            guard flat.allSatisfy(\.isFinite) else {
+                throw DiagnosticsError.calibration("the stored feature statistics hold NaN or infinite values")
+            }
             return (0 ..< entry.shape[0]).map { Array(flat[$0 * width ..< ($0 + 1) * width]) }
         }
         let variances = try v.floats().map(Double.init)

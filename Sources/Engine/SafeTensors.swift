@@ -158,6 +158,14 @@ public struct SafeTensors: Sendable, Equatable {
             throw corrupt("header is not valid JSON" + (detail.map { " (\(oneLine($0)))" } ?? ""))
         }
         guard let object = json as? [String: Any] else { throw corrupt("header is JSON but not an object") }
+        // JSONSerialization keeps one of two equal keys without a word: a second tensor of the same
+        // name would silently replace the first.
+        let keys = topLevelKeys(header)
+        if keys.count != object.count {
+            var seen = Set<String>()
+            let twice = keys.first { !seen.insert($0).inserted } ?? "?"
+            throw corrupt("the header names \(quoted(twice)) twice")
+        }
 
         var result = SafeTensors()
         var placed: [(name: String, begin: Int, end: Int)] = []
@@ -211,7 +219,8 @@ public struct SafeTensors: Sendable, Equatable {
         // Data-offset order; empty tensors can share an offset, and then the header order decides.
         placed.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         if zip(placed, placed.dropFirst()).contains(where: { $0.begin == $1.begin && $0.end == $1.end }) {
-            let rank = keyOrder(header)
+            var rank = [String: Int]()
+            for (position, key) in keys.enumerated() { rank[key] = position }
             placed.sort {
                 ($0.begin, $0.end, rank[$0.name] ?? Int.max, $0.name)
                     < ($1.begin, $1.end, rank[$1.name] ?? Int.max, $1.name)
@@ -317,9 +326,9 @@ public struct SafeTensors: Sendable, Equatable {
         return integer
     }
 
-    /// The position of each top-level key in a header that JSONSerialization has already accepted.
-    private static func keyOrder(_ header: ArraySlice<UInt8>) -> [String: Int] {
-        var order: [String: Int] = [:]
+    /// The top-level keys of a header that JSONSerialization has already accepted, in order, repeats kept.
+    private static func topLevelKeys(_ header: ArraySlice<UInt8>) -> [String] {
+        var keys = [String]()
         var depth = 0
         var keyNext = false
         var i = header.startIndex
@@ -338,10 +347,10 @@ public struct SafeTensors: Sendable, Equatable {
                 while i < header.endIndex, header[i] != UInt8(ascii: "\"") {
                     i += header[i] == UInt8(ascii: "\\") ? 2 : 1
                 }
-                guard i < header.endIndex else { return order }
+                guard i < header.endIndex else { return keys }
                 if keyNext, let key = try? JSONSerialization.jsonObject(with: Data(header[start ... i]),
                                                                         options: .fragmentsAllowed) as? String {
-                    order[key] = order[key] ?? order.count
+                    keys.append(key)
                 }
                 keyNext = false
             default:
@@ -349,7 +358,7 @@ public struct SafeTensors: Sendable, Equatable {
             }
             i += 1
         }
-        return order
+        return keys
     }
 
     /// IEEE 754 binary16 to binary32, exactly.
@@ -430,7 +439,8 @@ private func readFile(_ path: String) throws(SafeTensorsError) -> [UInt8] {
 
 /// Writes `bytes` to a temporary file beside `path`, flushes it and renames it over `path`.
 private func writeFileAtomically(_ bytes: [UInt8], to path: String) throws(SafeTensorsError) {
-    let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+    TemporaryFile.removeStale(for: path)
+    let temporary = TemporaryFile.path(for: path)
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
         throw .unwritable(path: path, reason: "cannot create a temporary file beside it (\(systemError()))")

@@ -24,6 +24,53 @@ public struct ModelMetadata: Sendable, Equatable, Codable {
     }
 }
 
+extension ModelMetadata {
+    /// Bounds on the numbers a model file's metadata may hold, checked at load before any work: no
+    /// honest model comes near them, and a file that does asks for absurd work or memory.
+    public enum Limits {
+        public static let classes = 1 ... 10_000
+        public static let classNameLength = 1 ... 256
+        public static let embedding = 1 ... 8192
+        public static let neighbours = 1 ... 1000
+        public static let dropout = 0.0 ..< 1.0
+        public static let epochs = 0 ... 1_000_000
+    }
+
+    /// Why this metadata cannot describe a usable model, or nil when it can.
+    public var problem: String? {
+        let arch = architecture
+        if !Limits.classes.contains(arch.classes) { return "\(arch.classes) classes (allowed \(Limits.classes))" }
+        if arch.classes != classes.count { return "\(classes.count) class names for a network with \(arch.classes) outputs" }
+        if let name = classes.first(where: { !Limits.classNameLength.contains($0.count) }) {
+            return "a class name of \(name.count) characters (allowed \(Limits.classNameLength))"
+        }
+        let (embedding, dropout): (Int, Double)
+        switch arch {
+        case .pointnet(_, let e, let p): (embedding, dropout) = (e, p)
+        case .dgcnn(_, let k, let e, let p):
+            if !Limits.neighbours.contains(k) { return "DGCNN with k = \(k) neighbours (allowed \(Limits.neighbours))" }
+            (embedding, dropout) = (e, p)
+        }
+        if !Limits.embedding.contains(embedding) { return "an embedding of \(embedding) dimensions (allowed \(Limits.embedding))" }
+        if !Limits.dropout.contains(dropout) { return "a dropout of \(dropout) (allowed \(Limits.dropout))" }
+        if let problem = preprocessing.problem { return problem }
+        for case .sample(let points, _) in preprocessing.steps where points < arch.minimumPoints {
+            return "sampling \(points) points for a network that needs at least \(arch.minimumPoints)"
+        }
+        if let t = training {
+            if !Limits.epochs.contains(t.epochs) { return "a training record of \(t.epochs) epochs (allowed \(Limits.epochs))" }
+            if let a = t.validationAccuracy, !(0 ... 1).contains(a) { return "a validation accuracy of \(a)" }
+        }
+        if let a = adaptation {
+            if !Limits.epochs.contains(a.epochs) || !(0 ... a.epochs).contains(a.epoch) {
+                return "an adaptation record of epoch \(a.epoch) of \(a.epochs) (allowed ≤ \(Limits.epochs.upperBound) epochs)"
+            }
+            if let v = a.sourceValidationAccuracy, !(0 ... 1).contains(v) { return "a source validation accuracy of \(v)" }
+        }
+        return nil
+    }
+}
+
 /// How a model was adapted to a new domain: enough to repeat it. Target labels are never used.
 public struct AdaptationRecord: Sendable, Equatable, Codable {
     public var sourceModel: String
@@ -119,6 +166,7 @@ public struct Model {
         do { file = try SafeTensors.read(path) } catch { throw ModelError(error) }
         var metadata = try Self.metadata(of: file, path: path, architecture: architecture, classes: classes)
         if let classes { metadata.classes = classes }
+        if let problem = metadata.problem { throw .invalid(path: path, reason: "invalid metadata: \(problem)") }
         guard metadata.architecture.isAvailable else {
             throw .invalid(path: path, reason: "\(metadata.architecture.name) models are not supported by this version of pcdiag yet")
         }
@@ -142,15 +190,23 @@ public struct Model {
         guard let names, !names.isEmpty else {
             throw .invalid(path: path, reason: "no class names in the file (give --classes a,b,c)")
         }
-        let points = file.metadata["points"].flatMap { Int($0) } ?? 1024
-        let embedding = file.metadata["emb_dims"].flatMap { Int($0) } ?? 1024
+        func number(_ key: String, _ fallback: Int) throws(ModelError) -> Int {
+            guard let text = file.metadata[key] else { return fallback }
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw .invalid(path: path, reason: "the metadata's \(key) '\(text.prefix(40))' is not a whole number")
+            }
+            return value
+        }
+        let points = try number("points", 1024)
+        let embedding = try number("emb_dims", 1024)
+        let k = try number("k", 20)
         let arch: Architecture
         if let architecture {
             arch = architecture
         } else {
             switch file.metadata["arch"]?.lowercased() {
             case "pointnet": arch = .pointnet(classes: names.count, embedding: embedding)
-            case "dgcnn": arch = .dgcnn(classes: names.count, k: file.metadata["k"].flatMap { Int($0) } ?? 20, embedding: embedding)
+            case "dgcnn": arch = .dgcnn(classes: names.count, k: k, embedding: embedding)
             default: throw .invalid(path: path, reason: "no architecture in the file (give --arch pointnet|dgcnn)")
             }
         }
@@ -183,7 +239,7 @@ public struct Model {
 
 /// Tensors and metadata strings a model file carries for other modules, under the `attachment.` prefix.
 public struct Attachments: Sendable, Equatable {
-    static let prefix = "attachment."
+    public static let prefix = "attachment."
     /// By name without the prefix.
     public var tensors: [String: SafeTensors.Entry] = [:]
     /// By key without the prefix.
@@ -240,10 +296,14 @@ enum StateDict {
     }
 
     static func load<N: Network>(_ file: SafeTensors, into network: N, path: String) throws(ModelError) where N.Scalar == Float {
-        var stored = [String: SafeTensors.Entry]()
+        var stored = [String: SafeTensors.Entry](), storedAs = [String: String]()
         for name in file.names {
             guard let canonical = canonicalName(name), let entry = file[name] else { continue }
-            if stored[canonical] == nil { stored[canonical] = entry }
+            if let other = storedAs[canonical] {
+                throw .invalid(path: path, reason: "tensor '\(canonical)' is stored twice (as '\(other)' and '\(name)')")
+            }
+            stored[canonical] = entry
+            storedAs[canonical] = name
         }
         let expected = network.stateTensors
         let missing = expected.map(\.name).filter { stored[$0] == nil }
@@ -259,8 +319,11 @@ enum StateDict {
         }
         for p in expected {
             let entry = stored[p.name]!
-            guard squeezed(entry.shape) == squeezed(p.value.shape) else {
+            guard entry.shape == p.value.shape else {
                 throw .invalid(path: path, reason: "tensor '\(p.name)' has shape \(entry.shape), expected \(p.value.shape)")
+            }
+            guard loadableTypes.contains(entry.dtype) else {
+                throw .invalid(path: path, reason: "tensor '\(p.name)' is \(entry.dtype.rawValue), expected F32 (or F16, BF16)")
             }
             let values: [Float]
             do { values = try entry.floats() } catch { throw ModelError(error) }
@@ -269,6 +332,7 @@ enum StateDict {
         }
     }
 
-    /// A shape without its size-1 dimensions: Conv1d [64, 3, 1] and Linear [64, 3] hold the same matrix.
-    static func squeezed(_ shape: [Int]) -> [Int] { shape.filter { $0 != 1 } }
+    /// The stored types a weight may have: F32, and the half types every value of which F32 holds
+    /// exactly (a lossless widening). Integers would be reinterpreted numbers, not weights.
+    static let loadableTypes: Set<SafeTensors.DType> = [.F32, .F16, .BF16]
 }

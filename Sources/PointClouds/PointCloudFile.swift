@@ -1,5 +1,6 @@
 import CPCL
 import Foundation
+import Support
 
 /// Reading and writing .pcd and .ply files through PCL.
 public enum PointCloudFormat: String, Sendable, Codable, CaseIterable {
@@ -89,7 +90,8 @@ extension PointCloud {
         let handle = try BridgeCloud.encode(self)
         defer { cpcl_cloud_free(handle) }
         var error = cpcl_error()
-        guard cpcl_save(path, handle, encoding.cValue, &error) == Int32(CPCL_OK.rawValue) else {
+        TemporaryFile.removeStale(for: path)
+        guard cpcl_save(path, TemporaryFile.path(for: path), handle, encoding.cValue, &error) == Int32(CPCL_OK.rawValue) else {
             throw .unwritable(path: path, reason: message(error))
         }
     }

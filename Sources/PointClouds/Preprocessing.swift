@@ -129,11 +129,54 @@ extension PreprocessStep.Axis {
     }
 }
 
+extension PreprocessStep {
+    /// Bounds on what a stored step may ask for: no honest model comes near them, and a file that
+    /// does asks for absurd work (a billion sampled points, a million neighbours).
+    public enum Limits {
+        public static let points = 1 ... 1_000_000
+        public static let neighbours = 1 ... 1000
+        public static let stddev = 0.0 ... 100.0
+        public static let tilt = 0.0 ..< 90.0
+        public static let thickness = 0.0 ... 1000.0
+        public static let voxel: ClosedRange<Float> = 1e-6 ... 1e6
+        public static let steps = 32
+    }
+
+    /// Why the step's arguments are out of `Limits`, or nil when they are fine.
+    public var problem: String? {
+        switch self {
+        case .removeNonFinite, .upAxis, .normalize:
+            return nil
+        case .removeOutliers(let k, let stddev):
+            if !Limits.neighbours.contains(k) { return "outlier removal with \(k) neighbours (allowed \(Limits.neighbours))" }
+            if !Limits.stddev.contains(stddev) { return "outlier removal with a deviation multiplier of \(stddev) (allowed \(Limits.stddev))" }
+        case .removeFloor(let tilt, let thickness):
+            if !Limits.tilt.contains(tilt) { return "floor removal with a tilt of \(tilt)° (allowed \(Limits.tilt))" }
+            if !(thickness > 0 && Limits.thickness.contains(thickness)) {
+                return "floor removal with a thickness of \(thickness) (allowed > 0 and ≤ \(Limits.thickness.upperBound))"
+            }
+        case .voxelGrid(let size):
+            if !Limits.voxel.contains(size) { return "a voxel size of \(size) (allowed \(Limits.voxel))" }
+        case .sample(let points, _):
+            if !Limits.points.contains(points) { return "sampling \(points) points (allowed \(Limits.points))" }
+        }
+        return nil
+    }
+}
+
 /// An ordered list of steps: how a cloud is prepared for a network.
 public struct Preprocessing: Sendable, Equatable, Codable {
     public var steps: [PreprocessStep]
 
     public init(steps: [PreprocessStep]) { self.steps = steps }
+
+    /// Why stored steps cannot be used (too many, or one out of `PreprocessStep.Limits`), or nil.
+    public var problem: String? {
+        if steps.count > PreprocessStep.Limits.steps {
+            return "\(steps.count) preprocessing steps (allowed ≤ \(PreprocessStep.Limits.steps))"
+        }
+        return steps.lazy.compactMap { $0.problem.map { "preprocessing asks for " + $0 } }.first
+    }
 
     /// The default for classification (DESIGN §3): drop NaN/Inf, centre, unit sphere, `points` points.
     public static func standard(points: Int = 1024, seed: UInt64 = 0) -> Preprocessing {

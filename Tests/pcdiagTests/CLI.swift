@@ -7,6 +7,8 @@ struct CLI {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// Ended by a signal (a crash, an abort): `status` is then the signal's number, not an exit code.
+        var signaled = false
         var stderrLines: [Substring] { stderr.split(separator: "\n") }
     }
 
@@ -70,6 +72,6 @@ struct CLI {
         process.waitUntilExit()
         let outData = try Data(contentsOf: outURL), errData = try Data(contentsOf: errURL)
         return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                   stderr: String(decoding: errData, as: UTF8.self))
+                   stderr: String(decoding: errData, as: UTF8.self), signaled: process.terminationReason == .uncaughtSignal)
     }
 }

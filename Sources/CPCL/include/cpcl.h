@@ -62,8 +62,11 @@ int cpcl_cloud_add_field(cpcl_cloud *cloud, const char *name, cpcl_datatype data
 /// data than the file holds is an error, checked before anything is allocated.
 int cpcl_load(const char *path, cpcl_cloud **out, cpcl_encoding *encoding, cpcl_error *error);
 
-/// Saves as .pcd (any encoding) or .ply (ascii or binary little-endian) by extension.
-int cpcl_save(const char *path, const cpcl_cloud *cloud, cpcl_encoding encoding, cpcl_error *error);
+/// Saves as .pcd (any encoding) or .ply (ascii or binary little-endian) by extension of `path`: writes
+/// `temporary` (a new file beside `path`, created with mode 0644 minus the umask) and renames it over
+/// `path`, so a reader never sees half a file.
+int cpcl_save(const char *path, const char *temporary, const cpcl_cloud *cloud, cpcl_encoding encoding,
+              cpcl_error *error);
 
 /// pcl::VoxelGrid on every field: one averaged point per occupied cube of side `leaf`.
 int cpcl_voxel_grid(const cpcl_cloud *cloud, float leaf, cpcl_cloud **out, cpcl_error *error);
