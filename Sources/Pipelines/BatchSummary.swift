@@ -88,13 +88,7 @@ public struct BatchSummary: Sendable {
         if let test {
             r["shift"] = .object(Record(fields: [
                 ("shifted", test.shifted.map(Value.bool) ?? .null), ("verdict", .string(test.verdict)),
-                ("indicators", .array(test.results.map { t in
-                    .object(Record(fields: [
-                        ("key", .string(t.key)), ("n", .int(t.count)), ("statistic", .double(t.statistic)),
-                        ("p_value", .double(t.pValue)), ("adjusted_p_value", .double(t.adjustedPValue)),
-                        ("delta", .double(t.delta)), ("magnitude", .string(t.magnitude.rawValue)), ("shifted", .bool(t.shifted)),
-                    ]))
-                })),
+                ("indicators", .array(test.results.map { .object($0.record) })),
             ]))
         }
         if labelled > 0 {

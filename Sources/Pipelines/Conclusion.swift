@@ -20,6 +20,19 @@ public struct Conclusion: Sendable {
     /// A few lines and the shift table.
     public var text: String { summary.text(shift: shift) }
 
+    /// The conclusion on stdout: table as `text`, json and jsonl the summary as one object, csv one
+    /// row per score of the shift test.
+    public func print(_ format: OutputFormat) {
+        switch format {
+        case .table: printResult(text)
+        case .json, .jsonl: printResult(summary.record(shift: shift).json)
+        case .csv:
+            let printer = RecordPrinter(format: .csv, columns: [])
+            for t in shift?.results ?? [] { printer.emit(t.record) }
+            printer.finish()
+        }
+    }
+
     public func writeSummary(to path: String) throws {
         try Self.write(summary.record(shift: shift).json + "\n", to: path)
     }
@@ -69,5 +82,16 @@ public enum Merge {
             unlink(temporary)
             throw error
         }
+    }
+}
+
+extension ShiftTest.Result {
+    /// One score's test, as the summary and `--format csv` give it.
+    public var record: Record {
+        Record(fields: [
+            ("key", .string(key)), ("n", .int(count)), ("statistic", .double(statistic)), ("p_value", .double(pValue)),
+            ("adjusted_p_value", .double(adjustedPValue)), ("delta", .double(delta)), ("magnitude", .string(magnitude.rawValue)),
+            ("shifted", .bool(shifted)),
+        ])
     }
 }

@@ -175,49 +175,44 @@ public final class EdgeConv<T: EngineScalar>: Module, ParameterGradientsOptional
         if training { for t in [edgeSum, edgeSquares] { t.resize([rows, o]) } }
         let ap = a.pointer, bp = b.pointer, dp = direction.pointer, ep = extreme.pointer, kk = T(k)
         let sp = edgeSum.pointer, qp = edgeSquares.pointer
-        neighbours.withUnsafeBufferPointer { nb in
-            let nbp = nb.baseAddress!
-            parallelRanges(rows, grain: 64) { range in
-                for i in range {
-                    let cloudBase = (i / n) * n, here = i * o, nearest = nbp + i * k
-                    var ch = 0
-                    while ch < vectorEnd {
-                        let d = V.load(dp + ch)
-                        var best = -V(repeating: .infinity), s1 = V(), s2 = V()
-                        for m in 0 ..< k {
-                            let v = V.load(ap + (cloudBase + Int(nearest[m])) * o + ch)
-                            best = maximum(d * v, best)
-                            if training {
-                                s1 += v
-                                s2 += v * v
-                            }
-                        }
-                        (d * best).store(ep + here + ch)
-                        if training {
-                            let bi = V.load(bp + here + ch)
-                            (s1 + kk * bi).store(sp + here + ch)
-                            (s2 + 2 * bi * s1 + kk * bi * bi).store(qp + here + ch)
-                        }
-                        ch += V.scalarCount
-                    }
-                    // The channels that do not fill a vector (none in DGCNN's layers).
-                    while ch < o {
-                        var best = -T.infinity, s1: T = 0, s2: T = 0
-                        for m in 0 ..< k {
-                            let v = ap[(cloudBase + Int(nearest[m])) * o + ch]
-                            best = max(best, dp[ch] * v)
-                            s1 += v
-                            s2 += v * v
-                        }
-                        ep[here + ch] = dp[ch] * best
-                        if training {
-                            let bi = bp[here + ch]
-                            sp[here + ch] = s1 + kk * bi
-                            qp[here + ch] = s2 + 2 * bi * s1 + kk * bi * bi
-                        }
-                        ch += 1
+        forEachPoint(clouds: clouds, points: n) { i, cloudBase, nearest in
+            let here = i * o
+            var ch = 0
+            while ch < vectorEnd {
+                let d = V.load(dp + ch)
+                var best = -V(repeating: .infinity), s1 = V(), s2 = V()
+                for m in 0 ..< k {
+                    let v = V.load(ap + (cloudBase + Int(nearest[m])) * o + ch)
+                    best = maximum(d * v, best)
+                    if training {
+                        s1 += v
+                        s2 += v * v
                     }
                 }
+                (d * best).store(ep + here + ch)
+                if training {
+                    let bi = V.load(bp + here + ch)
+                    (s1 + kk * bi).store(sp + here + ch)
+                    (s2 + 2 * bi * s1 + kk * bi * bi).store(qp + here + ch)
+                }
+                ch += V.scalarCount
+            }
+            // The channels that do not fill a vector (none in DGCNN's layers).
+            while ch < o {
+                var best = -T.infinity, s1: T = 0, s2: T = 0
+                for m in 0 ..< k {
+                    let v = ap[(cloudBase + Int(nearest[m])) * o + ch]
+                    best = max(best, dp[ch] * v)
+                    s1 += v
+                    s2 += v * v
+                }
+                ep[here + ch] = dp[ch] * best
+                if training {
+                    let bi = bp[here + ch]
+                    sp[here + ch] = s1 + kk * bi
+                    qp[here + ch] = s2 + 2 * bi * s1 + kk * bi * bi
+                }
+                ch += 1
             }
         }
     }
@@ -230,30 +225,38 @@ public final class EdgeConv<T: EngineScalar>: Module, ParameterGradientsOptional
         let o = outputs, k = k, rows = clouds * n, vectorEnd = o - o % V.scalarCount
         winner.resize([rows, o])
         let ap = a.pointer, ep = extreme.pointer, wp = winner.pointer
+        forEachPoint(clouds: clouds, points: n) { i, cloudBase, nearest in
+            let here = i * o
+            var ch = 0
+            while ch < vectorEnd {
+                let e = V.load(ep + here + ch)
+                var at = V(), index = V(repeating: T(k - 1))
+                // Last to first, so that the first equal neighbour is the one that stays.
+                for m in stride(from: k - 1, through: 0, by: -1) {
+                    let v = V.load(ap + (cloudBase + Int(nearest[m])) * o + ch)
+                    at = select(equal(v, e), index, at)
+                    index -= 1
+                }
+                at.store(wp + here + ch)
+                ch += V.scalarCount
+            }
+            while ch < o {
+                let m = (0 ..< k).first { ap[(cloudBase + Int(nearest[$0])) * o + ch] == ep[here + ch] } ?? 0
+                wp[here + ch] = T(m)
+                ch += 1
+            }
+        }
+    }
+
+    /// Runs `body` on every point row of the batch, in parallel, with the first row of the point's
+    /// cloud and its k neighbours (indices within the cloud): what both passes over the neighbours need.
+    @inlinable
+    func forEachPoint(clouds: Int, points n: Int, _ body: (_ row: Int, _ cloudBase: Int, _ nearest: UnsafePointer<Int32>) -> Void) {
+        let k = k
         neighbours.withUnsafeBufferPointer { nb in
             let nbp = nb.baseAddress!
-            parallelRanges(rows, grain: 64) { range in
-                for i in range {
-                    let cloudBase = (i / n) * n, here = i * o, nearest = nbp + i * k
-                    var ch = 0
-                    while ch < vectorEnd {
-                        let e = V.load(ep + here + ch)
-                        var at = V(), index = V(repeating: T(k - 1))
-                        // Last to first, so that the first equal neighbour is the one that stays.
-                        for m in stride(from: k - 1, through: 0, by: -1) {
-                            let v = V.load(ap + (cloudBase + Int(nearest[m])) * o + ch)
-                            at = select(equal(v, e), index, at)
-                            index -= 1
-                        }
-                        at.store(wp + here + ch)
-                        ch += V.scalarCount
-                    }
-                    while ch < o {
-                        let m = (0 ..< k).first { ap[(cloudBase + Int(nearest[$0])) * o + ch] == ep[here + ch] } ?? 0
-                        wp[here + ch] = T(m)
-                        ch += 1
-                    }
-                }
+            parallelRanges(clouds * n, grain: 64) { range in
+                for i in range { body(i, (i / n) * n, nbp + i * k) }
             }
         }
     }

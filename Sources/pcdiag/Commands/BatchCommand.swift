@@ -33,14 +33,10 @@ struct BatchCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the rows to FILE (.jsonl or .csv), resuming it if it exists.")
     var output: String?
 
-    @Option(help: "Row format on stdout: table, json, jsonl or csv (with -o: from its extension).")
+    @Option(help: "Format on stdout: the rows' (table, json, jsonl or csv); with -o, the summary's (table: text; json, jsonl: the summary object; csv: the shift test's rows).")
     var format: OutputFormat = .table
 
-    @Option(help: "Write a self-contained HTML report (summary, shift verdict, flagged objects with renders).")
-    var report: String?
-
-    @Option(help: "Write the summary as JSON to FILE.")
-    var summary: String?
+    @OptionGroup var summaryOptions: SummaryOptions
 
     @Option(help: "Threads reading and preparing files ahead of the network.")
     var jobs = BatchPlan().jobs
@@ -77,13 +73,13 @@ struct BatchCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        try CommandFailure.checkOutputs([report, summary].compactMap { $0 }, force: force)
+        try CommandFailure.checkOutputs(summaryOptions.outputs, force: force)
         let model = try modelOptions.load()
         var plan = BatchPlan()
         plan.jobs = jobs
         plan.batchSize = batchSize
         plan.raw = noPreprocess
-        plan.renders = report == nil ? 0 : renders
+        plan.renders = summaryOptions.report == nil ? 0 : renders
         let runner = try modelOptions.runner(for: model, plan: plan, console: console)
         var items = try InputItem.expand(inputs, labelsFromFolders: labelsFromFolders)
         if let shard = shard.flatMap(Shard.init) { items = items.filter { shard.contains($0.path) } }
@@ -93,11 +89,8 @@ struct BatchCommand: ParsableCommand {
         let run = try runner.run(todo, into: sink, summary: resumed, progress: console.progress(total: todo.count, label: "batch"))
         modelOptions.reportFloorless(run, of: todo.count, console: console)
         let conclusion = Conclusion(run.summary, calibration: runner.diagnostician?.calibration)
-        if output != nil { printResult(conclusion.text) } else { console.info(conclusion.text) }
-        if let summary { try conclusion.writeSummary(to: summary) }
-        if let report {
-            try conclusion.writeReport(to: report, model: try modelOptions.resolvedPath(), inputs: inputs.joined(separator: " "), flagged: run.flagged)
-        }
+        try summaryOptions.conclude(conclusion, format: format, onStdout: output != nil, console: console,
+                                    model: try modelOptions.resolvedPath(), inputs: inputs, flagged: run.flagged)
         if run.status != .ok { throw Exit(run.status) }
         if failOnFlag && run.summary.flagged > 0 { throw Exit(.flagged) }
     }

@@ -18,28 +18,16 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Labelled set: class folders or a CSV manifest.")
     var data: String
 
-    @Option(help: "At most this many clouds (a seeded random subset).")
-    var limit: Int?
-
-    @Option(help: "Seed of the --limit subset.")
-    var seed: UInt64 = 1
-
-    @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.")
-    var batchSize = 32
+    @OptionGroup var subset: SubsetOptions
 
     @Option(help: "Output format: table, json (one object), jsonl or csv (one row per class).")
     var format: OutputFormat = .table
 
     @OptionGroup var global: GlobalOptions
 
-    func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-    }
-
     func run() throws {
         let model = try modelOptions.load()
-        let (result, skipped) = try model.evaluate(data: data, limit: limit, seed: seed, batchSize: batchSize, console: global.console)
+        let (result, skipped) = try model.evaluate(data: data, limit: subset.limit, seed: subset.seed, batchSize: subset.batchSize, console: global.console)
         printEvaluation(format, object: result.record(model: try modelOptions.resolvedPath(), data: data, skipped: skipped),
                         rows: result.classRecords, table: result.table)
     }

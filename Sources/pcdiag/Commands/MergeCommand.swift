@@ -27,11 +27,10 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "The model the shards used, for the shift test (its calibration). Default: as for batch.")
     var model: String?
 
-    @Option(help: "Write a self-contained HTML report (without renders: the shards hold no clouds).")
-    var report: String?
+    @OptionGroup var summaryOptions: SummaryOptions
 
-    @Option(help: "Write the summary as JSON to FILE.")
-    var summary: String?
+    @Option(help: "Format of the summary on stdout: table (text), json or jsonl (the summary object), csv (the shift test's rows).")
+    var format: OutputFormat = .table
 
     @Flag(help: "Overwrite existing outputs.")
     var force = false
@@ -40,7 +39,7 @@ struct MergeCommand: ParsableCommand {
 
     func run() throws {
         let console = global.console
-        try CommandFailure.checkOutputs([output, report, summary].compactMap { $0 }, force: force)
+        try CommandFailure.checkOutputs([output] + summaryOptions.outputs, force: force)
         // The shift test needs the model's calibration; without any model the rows still merge.
         let path = model ?? (try? ModelOptions.resolve(nil))
         var calibration: Calibration?
@@ -54,9 +53,7 @@ struct MergeCommand: ParsableCommand {
         if calibration == nil { console.warning("\(path ?? "no model found") is not calibrated: no shift test (give --model a calibrated model)") }
         let merged = try Merge.run(shards, into: output)
         console.verbose("merged \(merged.objects) rows from \(shards.count) files into \(output)")
-        let conclusion = Conclusion(merged, calibration: calibration)
-        printResult(conclusion.text)
-        if let summary { try conclusion.writeSummary(to: summary) }
-        if let report { try conclusion.writeReport(to: report, model: path ?? "–", inputs: shards.joined(separator: " "), flagged: []) }
+        try summaryOptions.conclude(Conclusion(merged, calibration: calibration), format: format, onStdout: true, console: console,
+                                    model: path ?? "–", inputs: shards, flagged: [])
     }
 }

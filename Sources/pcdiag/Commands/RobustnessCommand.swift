@@ -32,30 +32,18 @@ struct RobustnessCommand: ParsableCommand {
     @Option(help: "Severities 1…5, a comma-separated list, or 'all'.", transform: SeveritySelection.init)
     var severity = try! SeveritySelection("all")
 
-    @Option(help: "At most this many clouds (a seeded random subset, the same files for both models).")
-    var limit: Int?
-
-    @Option(help: "Base seed of the corruptions and of the --limit subset.")
-    var seed: UInt64 = 0
-
-    @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.")
-    var batchSize = 32
+    @OptionGroup var subset: SubsetOptions
 
     @Option(help: "Output format: table, json (one object), jsonl or csv (one row per corruption and severity).")
     var format: OutputFormat = .table
 
     @OptionGroup var global: GlobalOptions
 
-    func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-    }
-
     func run() throws {
         let corruptions = kind.kinds.flatMap { k in severity.levels.map { Corruption(k, severity: $0) } }
         let referenceModel = try reference.map { try Model.load($0) }
         let (result, referenceResult) = try Robustness.measure(try modelOptions.load(), reference: referenceModel, data: data, corruptions: corruptions,
-                                                               seed: seed, limit: limit, batchSize: batchSize, console: global.console)
+                                                               seed: subset.seed, limit: subset.limit, batchSize: subset.batchSize, console: global.console)
         let compared = reference.flatMap { path in referenceResult.map { (path: path, result: $0) } }
         printEvaluation(format, object: result.record(model: try modelOptions.resolvedPath(), data: data, reference: compared),
                         rows: result.rows(against: referenceResult), table: result.table(against: compared))
