@@ -23,10 +23,7 @@ public struct CommandFailure: Error {
     public var status: ExitStatus
     public var message: String
 
-    public init(status: ExitStatus, message: String) {
-        self.status = status
-        self.message = message
-    }
+    public init(status: ExitStatus, message: String) { (self.status, self.message) = (status, message) }
 }
 
 extension CommandFailure {

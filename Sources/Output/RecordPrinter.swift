@@ -13,10 +13,7 @@ public final class RecordPrinter {
         public var key: String
         public var title: String
 
-        public init(key: String, title: String) {
-            self.key = key
-            self.title = title
-        }
+        public init(key: String, title: String) { (self.key, self.title) = (key, title) }
     }
 
     private let format: OutputFormat

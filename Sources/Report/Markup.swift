@@ -3,20 +3,10 @@ import Foundation
 /// Text from data (paths, class names, reasons, titles) made safe for HTML and SVG text and quoted
 /// attribute values.
 func escapeHTML(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for c in text {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.append(c)
-        }
-    }
-    return out
+    text.reduce(into: "") { out, c in out += htmlEntities[c] ?? String(c) }
 }
+
+private let htmlEntities: [Character: String] = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"]
 
 /// Numbers as the report prints them: a dash for NaN, so a missing statistic never reads as a value.
 enum Format {

@@ -212,12 +212,19 @@ func channelMoments<T: EngineScalar>(_ x: Tensor<T>, weightedBy w: Tensor<T>? = 
             }
         }
     }
-    var sum = [Double](repeating: 0, count: n), second = sum
+    return channelTotals(UnsafeBufferPointer(partial), parts: parts, channels: n)
+}
+
+/// The two per-channel totals of partial sums laid out [parts][2][n] (each part: Σ₁ of every
+/// channel, then Σ₂), added part by part in Double.
+@inlinable
+func channelTotals(_ partial: UnsafeBufferPointer<Double>, parts: Int, channels n: Int) -> ([Double], [Double]) {
+    var first = [Double](repeating: 0, count: n), second = first
     for part in 0 ..< parts {
         for c in 0 ..< n {
-            sum[c] += partial[part * 2 * n + c]
+            first[c] += partial[part * 2 * n + c]
             second[c] += partial[part * 2 * n + n + c]
         }
     }
-    return (sum, second)
+    return (first, second)
 }

@@ -145,9 +145,10 @@ public final class ConvNormActivationPool<T: EngineScalar>: Module, ParameterGra
                 }
             }
         }
+        let (dBeta, dGamma) = partial.withUnsafeBufferPointer { channelTotals($0, parts: parts, channels: e) }
         for ch in 0 ..< e {
-            norm.beta.grad[ch] = T((0 ..< parts).reduce(0) { $0 + partial[$1 * 2 * e + ch] })
-            norm.gamma.grad[ch] = T((0 ..< parts).reduce(0) { $0 + partial[$1 * 2 * e + e + ch] })
+            norm.beta.grad[ch] = T(dBeta[ch])
+            norm.gamma.grad[ch] = T(dGamma[ch])
         }
         if training {
             let m1 = Tensor<T>(shape: [e], values: (0 ..< e).map { norm.beta.grad[$0] / T(rows) })

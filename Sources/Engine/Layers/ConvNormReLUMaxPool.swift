@@ -155,14 +155,7 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
         }
         extreme.resize([clouds, e])
         winner.resize([clouds, e])
-        var sum = [Double](repeating: 0, count: e), squares = sum
-        for part in 0 ..< parts {
-            for ch in 0 ..< e {
-                sum[ch] += partial[part * 2 * e + ch]
-                squares[ch] += partial[part * 2 * e + e + ch]
-            }
-        }
-        return (sum, squares)
+        return partial.withUnsafeBufferPointer { channelTotals($0, parts: parts, channels: e) }
     }
 
     @inlinable
