@@ -19,6 +19,22 @@ public struct SaliencyExport {
 
     public init(model: Model) { self.model = model }
 
+    /// Where each input's map goes: `output` itself for one input, NAME.saliency.ply in `output` when
+    /// it is an existing folder.
+    public static func outputPaths(_ output: String, for paths: [String]) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) && isDirectory.boolValue {
+            return paths.map { path in
+                let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+                return (output as NSString).appendingPathComponent("\(stem).saliency.ply")
+            }
+        }
+        guard paths.count == 1 else {
+            throw CommandFailure(status: .usage, message: "-o \(output): several inputs need an existing folder to write their maps into")
+        }
+        return [output]
+    }
+
     /// Table columns of the rows.
     public static let columns: [RecordPrinter.Column] = [
         .init(key: "path", title: "FILE"), .init(key: "class", title: "CLASS"), .init(key: "probability", title: "PROB"),

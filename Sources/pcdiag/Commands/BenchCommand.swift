@@ -62,32 +62,10 @@ struct BenchCommand: ParsableCommand {
     }
 
     func runModels() throws {
-        let printer = RecordPrinter(format: format, columns: [
-            .init(key: "model", title: "MODEL"), .init(key: "inference_clouds_per_s", title: "INFER/S"),
-            .init(key: "latency_ms", title: "LATENCY MS"), .init(key: "saliency_clouds_per_s", title: "SALIENCY/S"),
-            .init(key: "train_clouds_per_s", title: "TRAIN/S"), .init(key: "gemm_limit_clouds_per_s", title: "GEMM LIMIT/S"),
-            .init(key: "classify_peak_mb", title: "CLASSIFY MB"),
-            .init(key: "train_peak_mb", title: "TRAIN MB"),
-        ])
-        let all = [Architecture.pointnet(classes: 10), .dgcnn(classes: 10)]
-        for architecture in all where only == nil || only == "models" || only == architecture.name {
+        let printer = RecordPrinter(format: format, columns: NetworkBenchmark.Result.columns)
+        for architecture in [Architecture.pointnet(classes: 10), .dgcnn(classes: 10)] where only == nil || only == "models" || only == architecture.name {
             global.console.info("bench: \(architecture.name), 1024 points, batch 16, \(self.repeat) repeats")
-            let result = try NetworkBenchmark(repeats: self.repeat).run(architecture, peakMemory: true)
-            var r = Record()
-            r["model"] = .string(architecture.name)
-            r["inference_clouds_per_s"] = .double((result.inferenceCloudsPerSecond * 10).rounded() / 10)
-            r["latency_ms"] = .double((result.latencyMilliseconds * 100).rounded() / 100)
-            r["saliency_clouds_per_s"] = .double((result.saliencyCloudsPerSecond * 10).rounded() / 10)
-            r["train_clouds_per_s"] = .double((result.trainCloudsPerSecond * 10).rounded() / 10)
-            r["gemm_gflops"] = .double(result.gemmGFLOPs.rounded())
-            r["gemm_limit_clouds_per_s"] = .double(result.gemmLimitCloudsPerSecond.rounded())
-            r["forward_gflop_per_cloud"] = .double((result.forwardGFLOPPerCloud * 1e3).rounded() / 1e3)
-            if let memory = result.peakMemory {
-                r["classify_peak_mb"] = .int(memory.classifyMegabytes)
-                r["train_peak_mb"] = .int(memory.trainMegabytes)
-                r["peak_rss_mb"] = .int(max(memory.classifyMegabytes, memory.trainMegabytes))
-            }
-            printer.emit(r)
+            printer.emit(try NetworkBenchmark(repeats: self.repeat).run(architecture, peakMemory: true).record(architecture))
         }
         printer.finish()
     }
@@ -96,22 +74,8 @@ struct BenchCommand: ParsableCommand {
         let paths = try LoadingBenchmark.paths(in: data)
         let benchmark = LoadingBenchmark(threads: threads ?? Parallelism.workers, repeats: self.repeat)
         global.console.info("bench: \(paths.count) clouds from \(data), \(benchmark.threads) threads, \(self.repeat) repeats")
-        let measurements = benchmark.run(paths)
-        let printer = RecordPrinter(format: format, columns: [
-            .init(key: "measurement", title: "MEASUREMENT"), .init(key: "clouds_per_s", title: "CLOUDS/S"),
-            .init(key: "vs_read", title: "VS READ"),
-        ])
-        let read = measurements[0].seconds
-        for m in measurements {
-            var r = Record()
-            r["measurement"] = .string(m.name)
-            r["clouds"] = .int(m.clouds)
-            r["median_s"] = .double(m.seconds)
-            r["clouds_per_s"] = .double(m.cloudsPerSecond.rounded())
-            r["vs_read"] = .double((read / m.seconds * 1000).rounded() / 1000)
-            r["threads"] = .int(benchmark.threads)
-            printer.emit(r)
-        }
+        let printer = RecordPrinter(format: format, columns: LoadingBenchmark.columns)
+        benchmark.records(benchmark.run(paths)).forEach(printer.emit)
         printer.finish()
     }
 }

@@ -66,13 +66,10 @@ struct CalibrateCommand: ParsableCommand {
 
     func parsedCorruptions() throws -> [Corruption] {
         guard let corruptions else { return CalibrationPlan.defaultCorruptions }
-        return try corruptions.split(separator: ",").map { item in
-            let parts = item.split(separator: ":").map { String($0).trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, let kind = Corruption.Kind(rawValue: parts[0]), let severity = Int(parts[1]), (1 ... 5).contains(severity) else {
-                throw ValidationError("--corruptions: '\(item)' is not KIND:SEVERITY (kinds: \(Corruption.Kind.allCases.map(\.rawValue).joined(separator: ", ")); severity 1–5)")
-            }
-            return Corruption(kind, severity: severity)
+        guard let list = Corruption.list(corruptions) else {
+            throw ValidationError("--corruptions: '\(corruptions)' is not a list of KIND:SEVERITY (kinds: \(Corruption.Kind.allCases.map(\.rawValue).joined(separator: ", ")); severity 1–5)")
         }
+        return list
     }
 
     func run() throws {
@@ -88,30 +85,9 @@ struct CalibrateCommand: ParsableCommand {
         try calibrated.save(to: output)
         let calibration = try Diagnostician(model: calibrated).calibration!
         if let diagnoses {
-            try Self.write(sample, calibration: calibration, classes: model.metadata.classes, to: diagnoses)
+            try sample.writeRows(calibration: calibration, classes: model.metadata.classes, to: diagnoses)
         }
         printEvaluation(format, object: calibration.summaryRecord, rows: calibration.termRecords, table: calibration.summaryTable)
-    }
-
-    /// One JSON line per calibration diagnosis, clean clouds first, in the `batch` row layout plus the
-    /// true class (`label`), the corruption of a shifted copy (`shift`, "none" for a clean cloud) and `wrong`.
-    static func write(_ sample: CalibrationSample, calibration: Calibration, classes: [String], to path: String) throws {
-        var lines = [String]()
-        for (copies, shifts) in [(sample.clean, sample.paths.map { _ in "none" }), (sample.shifted, sample.shifts)] {
-            for (i, diagnosis) in copies.enumerated() {
-                var row = ObjectRow(path: sample.paths[i], points: diagnosis.map.values.count, prediction: diagnosis.prediction,
-                                    diagnosis: diagnosis, assessment: calibration.assess(diagnosis.indicators), classes: classes,
-                                    label: classes[sample.labels[i]], milliseconds: 0).record(format: .jsonl)
-                row["shift"] = .string(shifts[i])
-                row["wrong"] = .bool(diagnosis.prediction.label != sample.labels[i])
-                lines.append(row.json)
-            }
-        }
-        do {
-            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw CommandFailure(status: .output, message: "\(path): cannot write (\(error.localizedDescription))")
-        }
     }
 }
 

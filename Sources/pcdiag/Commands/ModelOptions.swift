@@ -18,23 +18,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Class names of a PyTorch export, comma-separated, in output order.")
     var classes: String?
 
-    @Option(help: ArgumentHelp("Statistical outlier removal before the model's steps: neighbours and deviation multiplier.", valueName: "k,std"))
-    var outliers: OutlierSetting?
-
-    @Option(help: "Voxel grid leaf size before the model's steps, in the input's units.")
-    var voxel: Float?
-
-    @Option(name: .customLong("up-axis"), help: "The input's up axis, turned to z before the model's steps.")
-    var upAxis: PreprocessStep.Axis?
-
-    @Flag(name: .customLong("remove-floor"), help: "Add floor removal to the model's preprocessing, before centring: depth scans of standing objects (z up) with the floor around them. A model that adapt or calibrate writes records it.")
-    var removeFloor = false
-
-    static let defaultModelName = "pointnet-pointda10.safetensors"
+    @OptionGroup var conditioning: ConditioningOptions
 
     func validate() throws {
         if let arch, !["pointnet", "dgcnn"].contains(arch) { throw ValidationError("--arch must be pointnet or dgcnn") }
-        if let voxel, !(voxel > 0) { throw ValidationError("--voxel must be a positive size") }
     }
 
     /// The model file to use: --model, then $PCDIAG_MODEL, then Models/ beside the binary's checkout or
@@ -44,30 +31,10 @@ struct ModelOptions: ParsableArguments {
     }
 
     static func resolve(_ model: String?) throws -> String {
-        if let model { return model }
-        if let env = ProcessInfo.processInfo.environment["PCDIAG_MODEL"], !env.isEmpty { return env }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = executable.deletingLastPathComponent()
-        var candidates = [dir.appendingPathComponent("../share/pcdiag/Models/\(defaultModelName)").standardized.path]
-        while dir.path != "/" {
-            candidates.append(dir.appendingPathComponent("Models/\(defaultModelName)").path)
-            dir = dir.deletingLastPathComponent()
-        }
-        candidates.append(FileManager.default.currentDirectoryPath + "/Models/\(defaultModelName)")
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+        guard let path = model ?? DefaultModel.path(executable: CommandLine.arguments[0]) else {
             throw CommandFailure(status: .model, message: "no model found: give --model FILE or set PCDIAG_MODEL")
         }
-        return found
-    }
-
-    /// The steps the user asked for before the model's own, in the order they apply.
-    var conditioning: [PreprocessStep] {
-        var steps = [PreprocessStep]()
-        if let outliers { steps.append(.removeOutliers(neighbours: outliers.neighbours, stddev: outliers.stddev)) }
-        if let voxel { steps.append(.voxelGrid(size: voxel)) }
-        if let upAxis, upAxis != .z { steps.append(.upAxis(from: upAxis)) }
-        if removeFloor { steps.append(FloorRemoval().step) }
-        return steps
+        return path
     }
 
     func load() throws -> Model {
@@ -80,7 +47,7 @@ struct ModelOptions: ParsableArguments {
             throw CommandFailure(status: .usage, message: "--arch needs --classes (the class names, in output order)")
         }
         var model = try Model.load(try resolvedPath(), architecture: architecture, classes: names)
-        model.metadata.preprocessing = model.metadata.preprocessing.conditioning(conditioning)
+        model.metadata.preprocessing = model.metadata.preprocessing.conditioning(conditioning.steps)
         return model
     }
 

@@ -24,17 +24,7 @@ struct PreprocessCommand: ParsableCommand {
     @Option(help: "Points in the output (0: keep all).")
     var points = 1024
 
-    @Option(help: "Voxel grid leaf size, in the input's units (before normalisation).")
-    var voxel: Float?
-
-    @Option(help: ArgumentHelp("Statistical outlier removal: neighbours and deviation multiplier.", valueName: "k,std"))
-    var outliers: OutlierSetting?
-
-    @Option(name: .customLong("up-axis"), help: "The input's up axis, rotated to z.")
-    var upAxis: PreprocessStep.Axis?
-
-    @Flag(name: .customLong("remove-floor"), help: "Drop the floor a depth scan of a standing object picks up (z up, after --up-axis).")
-    var removeFloor = false
+    @OptionGroup var conditioning: ConditioningOptions
 
     @Flag(name: .customLong("no-normalize"), help: "Keep the input's position and scale.")
     var noNormalize = false
@@ -50,15 +40,10 @@ struct PreprocessCommand: ParsableCommand {
 
     func validate() throws {
         guard points >= 0 else { throw ValidationError("--points must be 0 or more") }
-        if let voxel, !(voxel > 0) { throw ValidationError("--voxel must be a positive size") }
     }
 
     var pipeline: Preprocessing {
-        var steps: [PreprocessStep] = [.removeNonFinite]
-        if let outliers { steps.append(.removeOutliers(neighbours: outliers.neighbours, stddev: outliers.stddev)) }
-        if let voxel { steps.append(.voxelGrid(size: voxel)) }
-        if let upAxis, upAxis != .z { steps.append(.upAxis(from: upAxis)) }
-        if removeFloor { steps.append(FloorRemoval().step) }
+        var steps: [PreprocessStep] = [.removeNonFinite] + conditioning.steps
         if !noNormalize { steps.append(.normalize) }
         if points > 0 { steps.append(.sample(points: points, seed: seed)) }
         return Preprocessing(steps: steps)
@@ -83,18 +68,5 @@ struct PreprocessCommand: ParsableCommand {
         r["steps"] = .array(prepared.trace.map { .string($0.step.summary) })
         printer.emit(r)
         printer.finish()
-    }
-}
-
-/// `--outliers 20,2.0`: neighbours and standard-deviation multiplier.
-struct OutlierSetting: ExpressibleByArgument {
-    var neighbours: Int
-    var stddev: Double
-
-    init?(argument: String) {
-        let parts = argument.split(separator: ",")
-        guard parts.count == 2, let k = Int(parts[0]), k >= 1, let s = Double(parts[1]), s.isFinite else { return nil }
-        neighbours = k
-        stddev = s
     }
 }

@@ -78,7 +78,7 @@ struct SaliencyCommand: ParsableCommand {
         export.encoding = out.encoding
         export.force = out.force
         let items = try InputItem.expand(inputs)
-        let outputs = try outputPaths(for: items.map(\.path))
+        let outputs = try output.map { try SaliencyExport.outputPaths($0, for: items.map(\.path)) }
         if let render {
             guard items.count == 1 else { throw CommandFailure(status: .usage, message: "--render \(render): draws one input's map, not \(items.count)") }
             try CommandFailure.checkOutputs([render], force: out.force)
@@ -88,23 +88,5 @@ struct SaliencyCommand: ParsableCommand {
                                     progress: console.progress(total: items.count, label: "saliency"), emit: printer.emit)
         printer.finish()
         if status != .ok { throw Exit(status) }
-    }
-
-    /// Where each input's map goes: the -o file for one input, NAME.saliency.ply in the -o folder for
-    /// several; nil without -o.
-    func outputPaths(for paths: [String]) throws -> [String]? {
-        guard let output else { return nil }
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory)
-        if exists && isDirectory.boolValue {
-            return paths.map { path in
-                let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-                return (output as NSString).appendingPathComponent("\(stem).saliency.ply")
-            }
-        }
-        guard paths.count == 1 else {
-            throw CommandFailure(status: .usage, message: "-o \(output): several inputs need an existing folder to write their maps into")
-        }
-        return [output]
     }
 }
