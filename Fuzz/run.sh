@@ -16,6 +16,9 @@ seconds=${FUZZ_SECONDS:-600}
 declare -A binary=([pcd]=FuzzPCD [ply]=FuzzPLY [model]=FuzzModel [manifest]=FuzzManifest [rows]=FuzzRows)
 logs=.build-fuzz/logs
 mkdir -p "$logs"
+# Swift's crash backtracer reads the crashed process's memory wholesale, which ASan reports as a
+# heap-buffer-overflow of its own after every real crash: leave crashes to the sanitizers.
+export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-suppressions=$PWD/Fuzz/ubsan.supp:print_stacktrace=1}
@@ -23,11 +26,11 @@ for t in "${targets[@]}"; do
     exe=$bin/${binary[$t]:?unknown fuzz target $t (pcd ply model manifest rows)}
     mkdir -p ".build-fuzz/corpus/$t" "Fuzz/findings/$t"
     echo "fuzz: $t for ${seconds}s (log: $logs/$t.log)" >&2
-    # The fork-mode parent keeps going when a job crashes; it exits non-zero only if it cannot run at all.
+    # The fork-mode parent keeps going when a job crashes, and exits non-zero at the end if one did.
     nice -n 10 "$exe" -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
         -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
         -artifact_prefix="Fuzz/findings/$t/" ".build-fuzz/corpus/$t" "Fuzz/corpus/$t" >"$logs/$t.log" 2>&1 \
-        || echo "fuzz: $t: libFuzzer exited with status $? (see $logs/$t.log)" >&2
+        || echo "fuzz: $t: libFuzzer exited with status $?: findings or a failure (see $logs/$t.log)" >&2
     # What a crashed input left in /dev/shm: the target unlinks its file only when the reader returns.
     rm -f /dev/shm/pcdiag-fuzz-*
 done

@@ -6,6 +6,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 log=.build-asan/sanitize.log
 mkdir -p .build-asan
+# Swift's crash backtracer reads the crashed process's memory wholesale, which ASan reports as a
+# heap-buffer-overflow of its own after every real crash: leave crashes to the sanitizers.
+export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:print_suppressions=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-suppressions=$PWD/Fuzz/ubsan.supp:print_stacktrace=1:halt_on_error=0}
