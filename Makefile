@@ -50,6 +50,6 @@ SANITIZE_TESTS ?= PointCloudsTests|EngineTests|NetworksTests|PipelinesTests
 SANITIZE_FLAGS = -c release --scratch-path $(CURDIR)/.build-asan \
 	-Xswiftc -sanitize=address -Xcc -fsanitize=address,undefined -Xcc -fno-sanitize=vptr -Xcc -fno-omit-frame-pointer
 
+# swift test builds too: it is what compiles the modules for @testable import in release mode.
 sanitize: setup
-	swift build --build-tests $(SANITIZE_FLAGS)
-	Fuzz/sanitize.sh swift test --skip-build $(SANITIZE_FLAGS) $(if $(SANITIZE_TESTS),--filter '$(SANITIZE_TESTS)')
+	Fuzz/sanitize.sh swift test $(SANITIZE_FLAGS) $(if $(SANITIZE_TESTS),--filter '$(SANITIZE_TESTS)')
