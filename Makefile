@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 SWIFT_FLAGS := -c release
 BIN = $(shell swift build $(SWIFT_FLAGS) --show-bin-path)/pcdiag
 
-.PHONY: setup build demo test bench install clean
+.PHONY: setup build demo test bench install clean fuzz sanitize
 
 setup:
 	@scripts/setup
@@ -29,3 +29,28 @@ install: build
 
 clean:
 	rm -rf .build
+
+# Fuzzing and sanitizers (Fuzz/README.md). Each has its own scratch folder, so the normal build above
+# is never rebuilt with their flags. `make fuzz FUZZ_SECONDS=60` for a short sitting; findings go to
+# Fuzz/findings/<target>/.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= pcd ply model manifest rows
+FUZZ_BUILD = swift build -c release --package-path Fuzz --scratch-path $(CURDIR)/.build-fuzz \
+	-Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
+
+fuzz: setup
+	$(FUZZ_BUILD)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh "$$($(FUZZ_BUILD) --show-bin-path)" $(FUZZ_TARGETS)
+
+# AddressSanitizer on everything, UndefinedBehaviorSanitizer on the C and C++ (CPCL, CEigen): Swift has
+# no UBSan of its own (its arithmetic and bounds are checked anyway), and the ASan runtime carries
+# UBSan's handlers, so one build does both. The whole suite runs (about 5 minutes of tests under ASan,
+# after an 11-minute build); SANITIZE_TESTS narrows it, e.g. to the readers, bridge and engine:
+# make sanitize SANITIZE_TESTS='PointCloudsTests|EngineTests|NetworksTests|PipelinesTests'
+SANITIZE_TESTS ?=
+SANITIZE_FLAGS = -c release --scratch-path $(CURDIR)/.build-asan \
+	-Xswiftc -sanitize=address -Xcc -fsanitize=address,undefined -Xcc -fno-sanitize=vptr -Xcc -fno-omit-frame-pointer
+
+# swift test builds too: it is what compiles the modules for @testable import in release mode.
+sanitize: setup
+	Fuzz/sanitize.sh swift test $(SANITIZE_FLAGS) $(if $(SANITIZE_TESTS),--filter '$(SANITIZE_TESTS)')
