@@ -75,6 +75,7 @@ std::string check_pcd_ascii(std::ifstream &in, std::uint64_t points, std::uint64
 
 std::string check_pcd(std::ifstream &in, std::uint64_t file_size, FileFacts &facts) {
     std::vector<std::uint64_t> sizes, counts;
+    std::vector<std::string> types;
     std::size_t nfields = 0;
     std::uint64_t points = 0, width = 0, height = 1;
     bool have_points = false, have_width = false, have_data = false;
@@ -85,7 +86,11 @@ std::string check_pcd(std::ifstream &in, std::uint64_t file_size, FileFacts &fac
         if (w.empty() || w[0][0] == '#') continue;
         const std::string &key = w[0];
         std::vector<std::string> rest(w.begin() + 1, w.end());
-        if (key == "VERSION" || key == "VIEWPOINT" || key == "TYPE") continue;
+        if (key == "VERSION" || key == "VIEWPOINT") continue;
+        if (key == "TYPE") {
+            types = rest;
+            continue;
+        }
         if (key == "FIELDS" || key == "COLUMNS") {
             nfields = rest.size();
         } else if (key == "SIZE" || key == "COUNT") {
@@ -118,6 +123,14 @@ std::string check_pcd(std::ifstream &in, std::uint64_t file_size, FileFacts &fac
     if (sizes.size() != nfields) return "the header's SIZE and FIELDS disagree";
     if (counts.empty()) counts.assign(nfields, 1);
     if (counts.size() != nfields) return "the header's COUNT and FIELDS disagree";
+    // PCL reads an unknown or missing TYPE as garbage and crashes on it: F (4 or 8 bytes), I or U only.
+    if (types.size() != nfields) return "the header's TYPE and FIELDS disagree";
+    for (std::size_t i = 0; i < nfields; ++i) {
+        const std::string &t = types[i];
+        if ((t != "F" && t != "I" && t != "U") || (t == "F" && sizes[i] != 4 && sizes[i] != 8))
+            return "invalid TYPE " + quote_line(t) + " for a field of SIZE " + std::to_string(sizes[i]) + " (F of 4 or 8 bytes, I or U)";
+    }
+    if (!have_points && !have_width) return "the header has neither POINTS nor WIDTH";
     if (width > std::numeric_limits<std::uint32_t>::max() || height > std::numeric_limits<std::uint32_t>::max())
         return "the header promises an implausible cloud (WIDTH " + std::to_string(width) + ", HEIGHT " + std::to_string(height) + ")";
     for (auto size : sizes)
@@ -142,10 +155,11 @@ std::string check_pcd(std::ifstream &in, std::uint64_t file_size, FileFacts &fac
         return check_pcd_ascii(in, points, values);
     } else if (facts.encoding == 1) {
         if (points * step > have) return too_short(points, points * step, have);
-    } else if (points > 0) {
+    } else {
+        // Checked for an empty cloud too: PCL allocates whatever the block's sizes claim.
         std::uint32_t sizes_le[2] = {0, 0};
         if (have < 8 || !in.read(reinterpret_cast<char *>(sizes_le), 8))
-            return "truncated: the compressed data block is missing";
+            return points == 0 ? "" : "truncated: the compressed data block is missing";
         const std::uint64_t compressed = sizes_le[0], uncompressed = sizes_le[1];
         if (compressed + 8 > have) return too_short(points, compressed + 8, have);
         if (uncompressed != points * step)

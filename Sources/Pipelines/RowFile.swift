@@ -31,7 +31,7 @@ public struct RowFile: Sendable {
         var reading = Reading()
         var header: [String]?
         var number = 0
-        var pending = "", pendingLength: UInt64 = 0
+        var pending = "", pendingLength: UInt64 = 0, pendingQuotes = 0
         let format = format
         try LineReader(handle).forEach { line, terminated in
             number += 1
@@ -45,13 +45,16 @@ public struct RowFile: Sendable {
                 // A quoted cell may hold a line break: gather lines until the quotes balance.
                 pending += pending.isEmpty ? line : "\n" + line
                 pendingLength += length
-                guard pending.filter({ $0 == "\"" }).count % 2 == 0 else {
+                // Counted line by line: a stray quote must not make reading the rest quadratic.
+                pendingQuotes += line.utf8.count { $0 == UInt8(ascii: "\"") }
+                guard pendingQuotes % 2 == 0 else {
                     if !terminated { reading.tornTail = Int(pendingLength) }
                     return
                 }
                 let cells = CSV.cells(pending), recordLength = pendingLength
                 pending = ""
                 pendingLength = 0
+                pendingQuotes = 0
                 // A record's last cell may have been cut: it is only trusted with its newline.
                 guard terminated else {
                     reading.tornTail = Int(recordLength)
