@@ -47,7 +47,7 @@ let package = Package(
         // of classify / batch / merge, input preparation, saliency export.
         .target(name: "Pipelines", dependencies: ["Diagnostics", "Networks", "PointClouds", "Statistics", "Report", "Output", "Support"]),
         // Unsupervised domain adaptation: self-supervised heads and tasks, the SM-DSB gate, the UDA step on the training loop.
-        .target(name: "Adaptation", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Support"]),
+        .target(name: "Adaptation", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Output", "Support"]),
         // What `pcdiag bench` measures: loading, network speed, peak memory. Not part of PCDiagKit.
         .target(name: "Benchmarks", dependencies: ["Networks", "Engine", "PointClouds", "Output", "Support"]),
         .executableTarget(

@@ -22,16 +22,3 @@ extension CalibrationSample {
         try Conclusion.write(lines.joined(separator: "\n") + "\n", to: path)
     }
 }
-
-extension Corruption {
-    /// "KIND:SEVERITY,…" (severity 1–5); nil when an item is not one.
-    public static func list(_ text: String) -> [Corruption]? {
-        var out = [Corruption]()
-        for item in text.split(separator: ",") {
-            let parts = item.split(separator: ":").map { String($0).trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, let kind = Kind(rawValue: parts[0]), let severity = Int(parts[1]), (1 ... 5).contains(severity) else { return nil }
-            out.append(Corruption(kind, severity: severity))
-        }
-        return out.isEmpty ? nil : out
-    }
-}

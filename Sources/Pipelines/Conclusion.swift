@@ -17,6 +17,16 @@ public struct Conclusion: Sendable {
         shift = calibration.map(summary.shift)
     }
 
+    /// The calibration stored in the model file at `path`; nil when it has none. Unusable stored
+    /// diagnostics are a model error naming the file.
+    public static func calibration(ofModelAt path: String) throws -> Calibration? {
+        do {
+            return try Diagnostician(model: try Model.load(path)).calibration
+        } catch let error as DiagnosticsError {
+            throw CommandFailure(status: .model, message: "\(path): \(error)")
+        }
+    }
+
     /// A few lines and the shift table.
     public var text: String { summary.text(shift: shift) }
 

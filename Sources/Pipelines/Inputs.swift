@@ -107,6 +107,16 @@ extension Preprocessing {
 }
 
 extension ExitStatus {
+    /// The status and the one line a library error ends a command with; nil for other errors.
+    public static func report(_ error: any Error) -> (status: ExitStatus, message: String)? {
+        switch error {
+        case let failure as CommandFailure: (failure.status, failure.message)
+        case let error as PointCloudError: (status(for: error), error.description)
+        case let error as ModelError: (error.isUnwritable ? .output : .model, error.description)
+        default: nil
+        }
+    }
+
     /// How a file's error ends a command.
     public static func status(for error: PointCloudError) -> ExitStatus {
         switch error {
@@ -119,4 +129,8 @@ extension ExitStatus {
 
 extension Duration {
     public var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}
+
+extension ModelError {
+    var isUnwritable: Bool { if case .unwritable = self { true } else { false } }
 }

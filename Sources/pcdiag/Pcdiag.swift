@@ -34,6 +34,9 @@ struct GlobalOptions: ParsableArguments {
     var verbose = false
 
     var console: Console { Console(level: quiet ? .quiet : verbose ? .verbose : .normal) }
+
+    /// The command line as a model records it: a resumed run is the same run, so without --resume.
+    static var commandWithoutResume: String { (["pcdiag"] + CommandLine.arguments.dropFirst().filter { $0 != "--resume" }).joined(separator: " ") }
 }
 
 @main
@@ -49,16 +52,11 @@ enum Main {
             exit(code.rawValue)
         } catch let end as Exit {
             exit(end.status.rawValue)
-        } catch let failure as CommandFailure {
-            Console.write("pcdiag: error: \(failure.message)")
-            exit(failure.status.rawValue)
-        } catch let error as PointCloudError {
-            Console.write("pcdiag: error: \(error)")
-            exit(ExitStatus.status(for: error).rawValue)
-        } catch let error as ModelError {
-            Console.write("pcdiag: error: \(error)")
-            exit((error.isOutput ? ExitStatus.output : .model).rawValue)
         } catch {
+            if let (status, message) = ExitStatus.report(error) {
+                Console.write("pcdiag: error: \(message)")
+                exit(status.rawValue)
+            }
             if Pcdiag.exitCode(for: error) == .success {
                 printResult(Pcdiag.fullMessage(for: error))
                 exit(ExitStatus.ok.rawValue)
@@ -69,8 +67,4 @@ enum Main {
             exit(ExitStatus.usage.rawValue)
         }
     }
-}
-
-extension ModelError {
-    var isOutput: Bool { if case .unwritable = self { true } else { false } }
 }

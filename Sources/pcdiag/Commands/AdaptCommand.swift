@@ -69,51 +69,19 @@ struct AdaptCommand: ParsableCommand {
         let sourceModelPath = try modelOptions.resolvedPath()
         let model = try modelOptions.load()
         let options = try recipe.options
-        var (sourceSet, _) = try LabelledData.load(source, for: model, console: console)
-        sourceSet = subset(sourceSet)
-        let validation: PreparedSet
-        if let sourceVal {
-            validation = try LabelledData.load(sourceVal, for: model, console: console).set
-        } else {
-            (sourceSet, validation) = sourceSet.split(holdingOut: valFraction, seed: recipe.seed)
-        }
-        let (targetSet, truth) = try loadTarget(model, console)
-        guard sourceSet.count >= recipe.batchSize, targetSet.count >= 1, validation.count >= 1 else {
-            throw CommandFailure(status: .badInput, message: "\(source): \(sourceSet.count) source clouds for training, fewer than one batch of \(recipe.batchSize)")
-        }
-        // A resumed run is the same run: its model records the command without --resume.
-        let command = (["pcdiag"] + CommandLine.arguments.dropFirst().filter { $0 != "--resume" }).joined(separator: " ")
+        let data = try AdaptationData(source: source, sourceValidation: sourceVal, validationFraction: valFraction, target: target,
+                                      targetLabels: recipe.targetLabels, limit: recipe.limit, seed: recipe.seed, batchSize: recipe.batchSize,
+                                      for: model, console: console)
         let record = AdaptationRecord(sourceModel: sourceModelPath, sourceData: source, targetData: target.joined(separator: " "), epoch: 0,
-                                      epochs: recipe.epochs, seed: recipe.seed, recipe: options.recipe, sourceValidationAccuracy: nil, command: command)
-        let result = try Adapter(model: model, options: options, source: sourceSet, validation: validation, target: targetSet, targetLabels: truth)
+                                      epochs: recipe.epochs, seed: recipe.seed, recipe: options.recipe, sourceValidationAccuracy: nil, command: GlobalOptions.commandWithoutResume)
+        let result = try Adapter(model: model, options: options, source: data.source, validation: data.validation, target: data.target,
+                                 targetLabels: data.targetLabels)
             .run(files, record: record, observer: ConsoleTrainingObserver(console))
-        var r = Record()
-        r["model"] = .string(output)
-        r["report"] = .string(AdaptationReport.path(beside: output))
-        r["epoch"] = result.best.map { .int($0.epoch) } ?? .null
-        r["source_validation_accuracy"] = result.best.map { .double($0.sourceValidationAccuracy) } ?? .null
-        r["target_accuracy"] = result.best?.targetAccuracy.map(Value.double) ?? .null
-        RecordPrinter(format: .jsonl, columns: []).emit(r)
+        RecordPrinter(format: .jsonl, columns: []).emit(Record(fields: [
+            ("model", .string(output)), ("report", .string(AdaptationReport.path(beside: output))), ("epoch", result.best.map { .int($0.epoch) } ?? .null),
+            ("source_validation_accuracy", result.best.map { .double($0.sourceValidationAccuracy) } ?? .null),
+            ("target_accuracy", result.best?.targetAccuracy.map(Value.double) ?? .null),
+        ]))
         console.warning("\(output) is not calibrated for diagnostics: run 'pcdiag calibrate --model \(output) --data \(source) -o \(output) --force'")
-    }
-
-    func subset(_ set: PreparedSet) -> PreparedSet {
-        guard let limit = recipe.limit, set.count > limit else { return set }
-        var generator = SeededGenerator(seed: recipe.seed)
-        return set.subset(randomSubset(limit, of: set.count, using: &generator).sorted())
-    }
-
-    /// The target clouds, and their labels in the model's class order when asked for (reporting only).
-    func loadTarget(_ model: Model, _ console: Console) throws -> (PreparedSet, [Int]?) {
-        if recipe.targetLabels {
-            guard target.count == 1 else { throw CommandFailure(status: .usage, message: "--target-labels needs one class-folder --target") }
-            let set = subset(try LabelledData.load(target[0], for: model, console: console).set)
-            return (set, set.labels)
-        }
-        let paths = try CloudPaths.expand(target)
-        let (set, failures) = try PreparedSet.load(LabelledSet(unlabelled: paths), preprocessing: model.metadata.preprocessing)
-        for f in failures { console.warning("skipped \(f)") }
-        guard set.count > 0 else { throw CommandFailure(status: .badInput, message: "\(target.joined(separator: " ")): no usable target clouds") }
-        return (subset(set), nil)
     }
 }

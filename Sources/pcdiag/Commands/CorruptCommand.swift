@@ -103,17 +103,10 @@ struct KindSelection {
     var kinds: [Corruption.Kind]
 
     init(_ argument: String) throws {
-        if argument == "all" {
-            kinds = Corruption.Kind.allCases
-            return
+        guard let kinds = Corruption.Kind.selection(argument) else {
+            throw ValidationError("'\(argument)' is not a list of corruptions (\(Corruption.Kind.allCases.map(\.rawValue).joined(separator: ", ")) or all)")
         }
-        kinds = []
-        for name in argument.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let kind = Corruption.Kind(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("'\(name)' is not a corruption (\(Corruption.Kind.allCases.map(\.rawValue).joined(separator: ", ")) or all)")
-            }
-            if !kinds.contains(kind) { kinds.append(kind) }
-        }
+        self.kinds = kinds
     }
 }
 
@@ -122,16 +115,7 @@ struct SeveritySelection {
     var levels: [Int]
 
     init(_ argument: String) throws {
-        if argument == "all" {
-            levels = Array(Corruption.severities)
-            return
-        }
-        levels = []
-        for text in argument.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let level = Int(text.trimmingCharacters(in: .whitespaces)), Corruption.severities.contains(level) else {
-                throw ValidationError("'\(text)' is not a severity (1 to 5, or all)")
-            }
-            if !levels.contains(level) { levels.append(level) }
-        }
+        guard let levels = Corruption.severitySelection(argument) else { throw ValidationError("'\(argument)' is not a list of severities (1 to 5, or all)") }
+        self.levels = levels
     }
 }

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Diagnostics
-import Foundation
-import Networks
 import Output
 import Pipelines
 
@@ -42,14 +40,7 @@ struct MergeCommand: ParsableCommand {
         try CommandFailure.checkOutputs([output] + summaryOptions.outputs, force: force)
         // The shift test needs the model's calibration; without any model the rows still merge.
         let path = model ?? (try? ModelOptions.resolve(nil))
-        var calibration: Calibration?
-        if let path {
-            do {
-                calibration = try Diagnostician(model: try Model.load(path)).calibration
-            } catch let error as DiagnosticsError {
-                throw CommandFailure(status: .model, message: "\(path): \(error)")
-            }
-        }
+        let calibration = try path.flatMap(Conclusion.calibration(ofModelAt:))
         if calibration == nil { console.warning("\(path ?? "no model found") is not calibrated: no shift test (give --model a calibrated model)") }
         let merged = try Merge.run(shards, into: output)
         console.verbose("merged \(merged.objects) rows from \(shards.count) files into \(output)")

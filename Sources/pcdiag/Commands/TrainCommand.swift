@@ -58,8 +58,9 @@ struct TrainCommand: ParsableCommand {
         let continuing = resume && FileManager.default.fileExists(atPath: files.checkpoint)
         try CommandFailure.checkOutputs([output], force: force || continuing, resumable: true)
         let preprocessing = Preprocessing.standard(points: points, seed: seed)
-        let train = try loadSet(data, preprocessing, console)
-        let validation = try val.map { try loadSet($0, preprocessing, console) }
+        let train = try LabelledData.load(data, preprocessing: preprocessing, console: console).set
+        guard train.count >= 2 else { throw CommandFailure(status: .badInput, message: "\(data): fewer than two usable clouds") }
+        let validation = try val.map { try LabelledData.load($0, preprocessing: preprocessing, console: console).set }
         if let validation, validation.classes != train.classes {
             throw CommandFailure(status: .badInput, message: "\(val!): its classes differ from the training set's")
         }
@@ -74,22 +75,12 @@ struct TrainCommand: ParsableCommand {
         options.augmentation = noAugment ? .none : Augmentation(rotateUp: rotate)
         let architecture: Architecture = arch == "dgcnn" ? .dgcnn(classes: train.classes.count) : .pointnet(classes: train.classes.count)
         let model = Model(metadata: ModelMetadata(architecture: architecture, classes: train.classes, preprocessing: preprocessing), seed: seed)
-        // A resumed run is the same run: its model records the command without --resume.
-        let command = (["pcdiag"] + CommandLine.arguments.dropFirst().filter { $0 != "--resume" }).joined(separator: " ")
-        let record = TrainingRecord(data: data, validation: val, epochs: 0, seed: seed, recipe: options.recipe, command: command)
+        let record = TrainingRecord(data: data, validation: val, epochs: 0, seed: seed, recipe: options.recipe, command: GlobalOptions.commandWithoutResume)
         let result = try Trainer(model: model, options: options, data: train, validation: validation)
             .run(files, record: record, observer: ConsoleTrainingObserver(console))
-        var r = Record()
-        r["model"] = .string(output)
-        r["epochs"] = .int(result.log.count)
-        r["best_validation_accuracy"] = result.best?.validationAccuracy.map(Value.double) ?? .null
-        RecordPrinter(format: .jsonl, columns: []).emit(r)
-    }
-
-    private func loadSet(_ path: String, _ preprocessing: Preprocessing, _ console: Console) throws -> PreparedSet {
-        let (set, failures) = try PreparedSet.load(LabelledSet(at: path), preprocessing: preprocessing)
-        for f in failures { console.warning("skipped \(f)") }
-        guard set.count >= 2 else { throw CommandFailure(status: .badInput, message: "\(path): fewer than two usable clouds") }
-        return set
+        RecordPrinter(format: .jsonl, columns: []).emit(Record(fields: [
+            ("model", .string(output)), ("epochs", .int(result.log.count)),
+            ("best_validation_accuracy", result.best?.validationAccuracy.map(Value.double) ?? .null),
+        ]))
     }
 }
