@@ -44,9 +44,7 @@ extension Model {
         for start in stride(from: 0, to: set.count, by: batchSize) {
             let indices = Array(start ..< min(start + batchSize, set.count))
             set.batch(indices[...], into: tensor)
-            _ = network.forward(tensor, training: false)
-            let pooled = network.globalFeature, width = pooled.count / indices.count
-            for b in indices.indices { features.append((0 ..< width).map { pooled[b * width + $0] }) }
+            features += network.classify(tensor).features
             progress(indices.count)
         }
         return features

@@ -63,9 +63,7 @@ extension Network {
     {
         let (clouds, n) = (points.shape[0], points.shape[1])
         precondition(labels == nil || labels!.count == clouds, "one label (or nil) per cloud")
-        let logits = forward(points, training: false)
-        let pooled = globalFeature, width = pooled.count / clouds
-        let features = (0 ..< clouds).map { b in (0 ..< width).map { pooled[b * width + $0] } }
+        let (logits, features) = classify(points)
         let k = logits.channels
         // ∂L/∂logits of each cloud's own cross-entropy: softmax − one-hot.
         let gradient = Tensor<Scalar>(shape: [clouds, k])

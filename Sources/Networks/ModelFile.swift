@@ -167,9 +167,6 @@ public struct Model {
         var metadata = try Self.metadata(of: file, path: path, architecture: architecture, classes: classes)
         if let classes { metadata.classes = classes }
         if let problem = metadata.problem { throw .invalid(path: path, reason: "invalid metadata: \(problem)") }
-        guard metadata.architecture.isAvailable else {
-            throw .invalid(path: path, reason: "\(metadata.architecture.name) models are not supported by this version of pcdiag yet")
-        }
         let network = makeNetwork(metadata.architecture)
         try StateDict.load(file, into: network, path: path)
         var model = Model(metadata: metadata, network: network)
@@ -264,12 +261,7 @@ public struct Attachments: Sendable, Equatable {
     }
 }
 
-extension Architecture {
-    /// Whether this version can build the network.
-    public var isAvailable: Bool { true }
-}
-
-/// Builds the network an architecture describes; the architecture must be `isAvailable`.
+/// Builds the network an architecture describes.
 public func makeNetwork(_ architecture: Architecture, seed: UInt64 = 0) -> any Network<Float> {
     switch architecture {
     case .pointnet(let classes, let embedding, let dropout):

@@ -97,3 +97,13 @@ extension Architecture {
         }
     }
 }
+
+extension Network {
+    /// Inference on a batch [clouds, points, 3]: the logits [clouds, classes] and each cloud's pooled
+    /// feature (what the head classified), both from this one pass.
+    public func classify(_ points: Tensor<Scalar>) -> (logits: Tensor<Scalar>, features: [[Scalar]]) {
+        let logits = forward(points, training: false)
+        let pooled = globalFeature, clouds = points.shape[0], width = pooled.count / max(clouds, 1)
+        return (logits, (0 ..< clouds).map { b in (0 ..< width).map { pooled[b * width + $0] } })
+    }
+}

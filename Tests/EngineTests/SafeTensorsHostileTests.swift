@@ -20,7 +20,7 @@ import TestSupport
         let output = dir.appendingPathComponent("model.safetensors").path
         let stale = dir.appendingPathComponent(".model.safetensors.tmp-\(try deadProcessID())-1").path
         let live = dir.appendingPathComponent(".model.safetensors.tmp-\(getpid())-1").path
-        for path in [stale, live] { FileManager.default.createFile(atPath: path, contents: Data(count: 100)) }
+        for path in [stale, live] { #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 100))) }
         var file = SafeTensors()
         file["w"] = .init(shape: [2], floats: [1, 2])
         try file.write(to: output)

@@ -126,7 +126,7 @@ import TestSupport
         let fm = FileManager.default
         for (cls, name) in [("chair", "a.pcd"), ("lamp", "b.pcd")] {
             try fm.createDirectory(at: folder.appendingPathComponent(cls), withIntermediateDirectories: true)
-            fm.createFile(atPath: folder.appendingPathComponent("\(cls)/\(name)").path, contents: Data())
+            #expect(fm.createFile(atPath: folder.appendingPathComponent("\(cls)/\(name)").path, contents: Data()))
         }
         let manifest = folder.appendingPathComponent("m.csv").path
         try "chair/a.pcd,sofa\nlamp/b.pcd,lamp\n".write(toFile: manifest, atomically: true, encoding: .utf8)

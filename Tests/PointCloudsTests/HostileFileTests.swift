@@ -59,7 +59,7 @@ import TestSupport
         let stale = dir.appendingPathComponent(".\(name).tmp-\(dead)-12345").path
         let live = dir.appendingPathComponent(".\(name).tmp-\(getpid())-12345").path
         let other = dir.appendingPathComponent(".other.pcd.tmp-\(dead)-12345").path
-        for path in [stale, live, other] { FileManager.default.createFile(atPath: path, contents: Data(count: 100)) }
+        for path in [stale, live, other] { #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 100))) }
         try PointCloud(positions: [SIMD3(1, 2, 3)]).write(to: output, encoding: .binary)
         #expect(!FileManager.default.fileExists(atPath: stale))
         #expect(FileManager.default.fileExists(atPath: live))

@@ -26,7 +26,7 @@ import TestSupport
         let dir = TestPaths.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let rows = dir.appendingPathComponent("rows.jsonl").path
-        FileManager.default.createFile(atPath: rows, contents: Data())
+        #expect(FileManager.default.createFile(atPath: rows, contents: Data()))
         let fd = open(rows, O_RDWR)
         defer { close(fd) }
         #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
