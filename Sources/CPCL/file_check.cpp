@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 #include <vector>
@@ -76,6 +77,7 @@ std::string check_pcd_ascii(std::ifstream &in, std::uint64_t points, std::uint64
 std::string check_pcd(std::ifstream &in, std::uint64_t file_size, FileFacts &facts) {
     std::vector<std::uint64_t> sizes, counts;
     std::vector<std::string> types;
+    std::set<std::string> seen_keys;
     std::size_t nfields = 0;
     std::uint64_t points = 0, width = 0, height = 1;
     bool have_points = false, have_width = false, have_data = false;
@@ -86,6 +88,8 @@ std::string check_pcd(std::ifstream &in, std::uint64_t file_size, FileFacts &fac
         if (w.empty() || w[0][0] == '#') continue;
         const std::string &key = w[0];
         std::vector<std::string> rest(w.begin() + 1, w.end());
+        // PCL reads a repeated key over the first and crashes on some mixtures: each key once.
+        if (!seen_keys.insert(key).second) return "the header names " + quote_line(key) + " twice";
         if (key == "VERSION" || key == "VIEWPOINT") continue;
         if (key == "TYPE") {
             types = rest;
@@ -93,6 +97,9 @@ std::string check_pcd(std::ifstream &in, std::uint64_t file_size, FileFacts &fac
         }
         if (key == "FIELDS" || key == "COLUMNS") {
             nfields = rest.size();
+            for (auto &r : rest)
+                for (unsigned char c : r)
+                    if (c < 0x21 || c > 0x7e) return "the field name " + quote_line(r) + " is not printable text";
         } else if (key == "SIZE" || key == "COUNT") {
             auto &dst = key == "SIZE" ? sizes : counts;
             dst.clear();
@@ -103,7 +110,8 @@ std::string check_pcd(std::ifstream &in, std::uint64_t file_size, FileFacts &fac
             }
         } else if (key == "WIDTH" || key == "HEIGHT" || key == "POINTS") {
             std::uint64_t v;
-            if (rest.empty() || !to_u64(rest[0], v)) return "invalid " + key + " in the header";
+            if (rest.size() != 1 || !to_u64(rest[0], v)) return "invalid " + key + " in the header";
+            if (key == "HEIGHT" && v == 0) return "HEIGHT 0 in the header (an unorganized cloud has HEIGHT 1)";
             if (key == "WIDTH") { width = v; have_width = true; }
             else if (key == "HEIGHT") height = v;
             else { points = v; have_points = true; }
@@ -252,6 +260,22 @@ std::string check_ply(std::ifstream &in, std::uint64_t file_size, FileFacts &fac
         }
     }
     if (!seen_end) return "not a PLY file (no end_header)";
+    // PCL asserts unless a vertex's colour properties come as red, green, blue (then alpha), together.
+    {
+        std::vector<std::string> colours;
+        std::size_t first = 0;
+        for (std::size_t i = 0; i < vertex_properties.size(); ++i) {
+            const std::string &p = vertex_properties[i];
+            if (p == "red" || p == "green" || p == "blue" || p == "alpha") {
+                if (colours.empty()) first = i;
+                else if (i != first + colours.size()) return "the vertex colour properties are not together (red, green, blue, then alpha)";
+                colours.push_back(p);
+            }
+        }
+        const std::vector<std::string> rgb = {"red", "green", "blue"}, rgba = {"red", "green", "blue", "alpha"};
+        if (!colours.empty() && colours != rgb && colours != rgba)
+            return "the vertex colour properties are not red, green, blue (then alpha), in that order";
+    }
     if (!have_format) return "the PLY header has no format line";
     const PlyElement *vertex = nullptr;
     for (const auto &e : elements)
