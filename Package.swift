@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Support"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Output", "Statistics", "Support", "EngineTestSupport", "TestSupport"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Diagnostics", "PointClouds", "Output", "Support", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Diagnostics", "PointClouds", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Diagnostics", "PointClouds", "Support", "TestSupport"]),
         .testTarget(name: "AdaptationTests", dependencies: ["Adaptation", "Networks", "Engine", "PointClouds", "Support", "EngineTestSupport"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "PointClouds", "TestSupport"]),
         // The CLI tests run the built binary: depending on it gets it built first.

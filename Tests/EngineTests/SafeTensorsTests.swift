@@ -1,4 +1,5 @@
 import Engine
+import Support
 import Foundation
 import Testing
 import TestSupport
@@ -19,18 +20,6 @@ private enum Fixture {
     /// A file with one tensor described by `fields` (the JSON inside its braces) and `dataCount` bytes of data.
     static func oneTensor(_ fields: String, name: String = "conv1.weight", dataCount: Int = 24) -> [UInt8] {
         file("{\"\(name)\":{\(fields)}}", [UInt8](repeating: 0, count: dataCount))
-    }
-}
-
-/// SplitMix64, so the fuzz cases are the same on every run.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
@@ -370,7 +359,7 @@ private func corruptReason(_ bytes: [UInt8], sourceLocation: SourceLocation = #_
     }
 
     @Test func randomAndMutatedBytesNeverCrash() throws {
-        var rng = SplitMix64(state: 20_240_601)
+        var rng = SeededGenerator(seed: 20_240_601)
         for _ in 0 ..< 2_000 {
             let bytes = (0 ..< Int.random(in: 0 ... 300, using: &rng)).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
             corruptReason(bytes)

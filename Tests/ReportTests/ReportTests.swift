@@ -2,6 +2,7 @@ import Diagnostics
 import Foundation
 import PointClouds
 import Report
+import Support
 import Testing
 import TestSupport
 
@@ -241,7 +242,7 @@ private enum Sample {
     }
 
     static func full() -> ReportData {
-        var random = SplitMix(seed: 7)
+        var random = SeededGenerator(seed: 7)
         let histogram = zip(classes, [12, 40, 96, 30, 22, 51, 18, 64, 70, 3]).map { ClassCount(name: $0, count: $1) }
         let keys = ["skewness", "kurtosis", "gini", "top10Mass", "mspScore", "energy"]
         let indicators = keys.enumerated().map { k, key -> IndicatorShift in
@@ -283,7 +284,7 @@ private enum Sample {
     }
 
     /// A chair-like cloud: a seat, a back and four legs, 300 points.
-    static func cloud(_ random: inout SplitMix) -> [SIMD3<Float>] {
+    static func cloud(_ random: inout SeededGenerator) -> [SIMD3<Float>] {
         (0 ..< 300).map { i in
             let (u, v) = (Float(random.uniform()), Float(random.uniform()))
             switch i % 3 {
@@ -297,19 +298,8 @@ private enum Sample {
     }
 }
 
-/// SplitMix64, for fixture data that is the same on every run.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Fixture data that is the same on every run.
+private extension SeededGenerator {
     mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
 
     /// Box–Muller.
