@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Output", dependencies: ["Support"]),
         // What the commands run: the batch runner (resume, shards, the output lock), the one row schema
         // of classify / batch / merge, input preparation, saliency export.
-        .target(name: "Pipelines", dependencies: ["Diagnostics", "Networks", "PointClouds", "Statistics", "Report", "Output", "Support"]),
+        .target(name: "Pipelines", dependencies: ["Adaptation", "Diagnostics", "Networks", "PointClouds", "Statistics", "Report", "Output", "Support"]),
         // Unsupervised domain adaptation: self-supervised heads and tasks, the SM-DSB gate, the UDA step on the training loop.
         .target(name: "Adaptation", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Output", "Support"]),
         // What `pcdiag bench` measures: loading, network speed, peak memory. Not part of PCDiagKit.

@@ -29,21 +29,21 @@ public struct AdaptationReport: Encodable {
 extension Adapter {
     /// `adapt`: continues the checkpoint beside `files.model` when asked, runs the epochs left (or
     /// until `files.patience` epochs bring no better source validation score), and saves the model
-    /// of the best score with `record` for its adaptation record (its `epoch` and
-    /// `sourceValidationAccuracy` those of the epoch saved); after every epoch a checkpoint and the
-    /// JSON report. The model records no calibration: the source model's describes other weights.
-    public func run(_ files: RunFiles, record: AdaptationRecord, observer: some TrainingObserver) throws(ModelError)
-        -> TrainingResult<AdaptationEpoch> {
+    /// of the best score with its adaptation record (where from and to, the recipe, and the epoch
+    /// saved); after every epoch a checkpoint and the JSON report. The model records no calibration:
+    /// the source model's describes other weights. `command` is the command line to record.
+    public func run(_ files: RunFiles, sourceModel: String, sourceData: String, targetData: String, command: String?,
+                    observer: some TrainingObserver) throws(ModelError) -> TrainingResult<AdaptationEpoch> {
+        let record = AdaptationRecord(sourceModel: sourceModel, sourceData: sourceData, targetData: targetData, epoch: 0, epochs: options.epochs,
+                                      seed: options.seed, recipe: options.recipe, sourceValidationAccuracy: nil, command: command)
         let loop = TrainingLoop(self)
         try loop.resuming(files, observer: observer)
         observer.note("adapt: \(model.metadata.architecture.name), \(source.count) source clouds (+\(validation.count) validation), "
             + "\(target.count) target clouds\(targetLabels == nil ? "" : " (labels for reporting only)"); \(options.recipe)")
-        try loop.run(files, observer: observer) { report in
-            var metadata = model.metadata
-            metadata.adaptation = record
-            metadata.adaptation?.epoch = report.epoch
-            metadata.adaptation?.sourceValidationAccuracy = report.sourceValidationAccuracy
-            return metadata
+        try loop.run(files, observer: observer) { (report, saved: inout Model) throws(ModelError) in
+            var stamped = record
+            (stamped.epoch, stamped.sourceValidationAccuracy) = (report.epoch, report.sourceValidationAccuracy)
+            try stamped.store(in: &saved.attachments, path: files.model)
         } afterEpoch: { () throws(ModelError) in
             try AdaptationReport(model: files.model, sourceModel: record.sourceModel, source: record.sourceData, target: record.targetData,
                                  recipe: options.recipe, options: options, selectedEpoch: loop.best?.epoch, epochs: loop.log)

@@ -15,7 +15,7 @@ import Darwin
 /// little-endian and row-major.
 ///
 /// Reading checks every length, offset and product against the file, with overflow-checked arithmetic,
-/// so a corrupt or hostile file gives `SafeTensorsError.corrupt`, never a trap or an allocation larger
+/// so a corrupt or hostile file gives `SafeTensorsError.invalid`, never a trap or an allocation larger
 /// than the file. Gaps between tensors in the data region are tolerated; overlapping tensors are not.
 public struct SafeTensors: Sendable, Equatable {
     /// Element types of the format. `size` is the number of bytes per element.
@@ -66,7 +66,7 @@ public struct SafeTensors: Sendable, Equatable {
         public func floats() throws(SafeTensorsError) -> [Float] {
             guard let expected = SafeTensors.byteCount(shape: shape, dtype: dtype), expected == bytes.count else {
                 let reason = "\(dtype.rawValue) tensor of shape \(shape) does not match its \(bytes.count) bytes"
-                throw .corrupt(path: "(in memory)", reason: reason)
+                throw .invalid(path: "(in memory)", reason: reason)
             }
             switch dtype {
             case .F32:
@@ -132,7 +132,7 @@ public struct SafeTensors: Sendable, Equatable {
 
     /// Parses and validates a whole file held in memory; `path` only names it in error messages.
     public static func decode(_ data: [UInt8], path: String) throws(SafeTensorsError) -> SafeTensors {
-        func corrupt(_ reason: String) -> SafeTensorsError { .corrupt(path: path, reason: reason) }
+        func corrupt(_ reason: String) -> SafeTensorsError { .invalid(path: path, reason: reason) }
 
         guard data.count >= 8 else {
             throw corrupt("file is \(data.count) bytes, too short for the 8-byte header length")
@@ -379,13 +379,13 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     /// The file system refused: missing file, a directory, no permission.
     case unreadable(path: String, reason: String)
     /// The file was read but its contents are not a valid safetensors file.
-    case corrupt(path: String, reason: String)
+    case invalid(path: String, reason: String)
     /// The file could not be written, or the value cannot be encoded.
     case unwritable(path: String, reason: String)
 
     public var description: String {
         switch self {
-        case .unreadable(let path, let reason), .corrupt(let path, let reason), .unwritable(let path, let reason):
+        case .unreadable(let path, let reason), .invalid(let path, let reason), .unwritable(let path, let reason):
             "\(path): \(reason)"
         }
     }

@@ -35,14 +35,13 @@ public struct Checkpoint<Recipe: TrainingRecipe, Report: EpochOutcome> {
                 file["optimizer.\(["m", "v"][min(i, 1)]).\(p.name)"] = .init(shape: moment.shape, floats: moment.array)
             }
         }
-        do { try file.write(to: path) } catch { throw ModelError(error) }
+        try file.write(to: path)
     }
 
     /// Reads a checkpoint, restoring values and moments into `tensors`; a checkpoint of another
     /// format, model or task set is an error naming the file and what does not fit.
     public static func read(_ path: String, into tensors: [Parameter<Float>]) throws(ModelError) -> Checkpoint {
-        let file: SafeTensors
-        do { file = try SafeTensors.read(path) } catch { throw ModelError(error) }
+        let file = try SafeTensors.read(path)
         guard let format = file.metadata[marker] else { throw .invalid(path: path, reason: "not a pcdiag training checkpoint") }
         guard format == Self.format else {
             throw .invalid(path: path, reason: "a checkpoint of an older pcdiag, which cannot be continued exactly: delete it to start again")
@@ -76,8 +75,7 @@ public struct Checkpoint<Recipe: TrainingRecipe, Report: EpochOutcome> {
 
     private static func values(_ file: SafeTensors, _ name: String, count: Int, path: String) throws(ModelError) -> [Float]? {
         guard let entry = file[name] else { return nil }
-        let v: [Float]
-        do { v = try entry.floats() } catch { throw ModelError(error) }
+        let v = try entry.floats()
         guard v.count == count else { throw .invalid(path: path, reason: "'\(name)' does not fit this model (\(v.count) values, expected \(count))") }
         return v
     }

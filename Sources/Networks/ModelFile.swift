@@ -11,16 +11,12 @@ public struct ModelMetadata: Sendable, Equatable, Codable {
     public var classes: [String]
     public var preprocessing: Preprocessing
     public var training: TrainingRecord?
-    /// Set when the weights were adapted to another domain after training (`pcdiag adapt`).
-    public var adaptation: AdaptationRecord?
 
-    public init(architecture: Architecture, classes: [String], preprocessing: Preprocessing = .standard(),
-                training: TrainingRecord? = nil, adaptation: AdaptationRecord? = nil) {
+    public init(architecture: Architecture, classes: [String], preprocessing: Preprocessing = .standard(), training: TrainingRecord? = nil) {
         self.architecture = architecture
         self.classes = classes
         self.preprocessing = preprocessing
         self.training = training
-        self.adaptation = adaptation
     }
 }
 
@@ -61,40 +57,7 @@ extension ModelMetadata {
             if !Limits.epochs.contains(t.epochs) { return "a training record of \(t.epochs) epochs (allowed \(Limits.epochs))" }
             if let a = t.validationAccuracy, !(0 ... 1).contains(a) { return "a validation accuracy of \(a)" }
         }
-        if let a = adaptation {
-            if !Limits.epochs.contains(a.epochs) || !(0 ... a.epochs).contains(a.epoch) {
-                return "an adaptation record of epoch \(a.epoch) of \(a.epochs) (allowed ≤ \(Limits.epochs.upperBound) epochs)"
-            }
-            if let v = a.sourceValidationAccuracy, !(0 ... 1).contains(v) { return "a source validation accuracy of \(v)" }
-        }
         return nil
-    }
-}
-
-/// How a model was adapted to a new domain: enough to repeat it. Target labels are never used.
-public struct AdaptationRecord: Sendable, Equatable, Codable {
-    public var sourceModel: String
-    public var sourceData: String
-    public var targetData: String
-    /// The epoch whose weights these are (chosen on source validation accuracy) and of how many run.
-    public var epoch: Int
-    public var epochs: Int
-    public var seed: UInt64
-    public var recipe: String
-    public var sourceValidationAccuracy: Double?
-    public var command: String?
-
-    public init(sourceModel: String, sourceData: String, targetData: String, epoch: Int, epochs: Int, seed: UInt64,
-                recipe: String, sourceValidationAccuracy: Double?, command: String?) {
-        self.sourceModel = sourceModel
-        self.sourceData = sourceData
-        self.targetData = targetData
-        self.epoch = epoch
-        self.epochs = epochs
-        self.seed = seed
-        self.recipe = recipe
-        self.sourceValidationAccuracy = sourceValidationAccuracy
-        self.command = command
     }
 }
 
@@ -120,26 +83,9 @@ public struct TrainingRecord: Sendable, Equatable, Codable {
     }
 }
 
-/// A model problem, one line naming the file.
-public enum ModelError: Error, Equatable, CustomStringConvertible {
-    case unreadable(path: String, reason: String)
-    case invalid(path: String, reason: String)
-    case unwritable(path: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .unreadable(let p, let r), .invalid(let p, let r), .unwritable(let p, let r): "\(p): \(r)"
-        }
-    }
-
-    init(_ error: SafeTensorsError) {
-        switch error {
-        case .unreadable(let p, let r): self = .unreadable(path: p, reason: r)
-        case .corrupt(let p, let r): self = .invalid(path: p, reason: r)
-        case .unwritable(let p, let r): self = .unwritable(path: p, reason: r)
-        }
-    }
-}
+/// A model problem, one line naming the file: a model file is a safetensors file, and its problems
+/// are that file's, whether the container or the weights and metadata in it are at fault.
+public typealias ModelError = SafeTensorsError
 
 /// A trained network with its metadata: what `pcdiag classify` loads.
 public struct Model {
@@ -162,8 +108,7 @@ public struct Model {
     /// Reads a `.safetensors` model. Without pcdiag metadata (a PyTorch export), `architecture` and
     /// `classes` must be given (they also override what the file says).
     public static func load(_ path: String, architecture: Architecture? = nil, classes: [String]? = nil) throws(ModelError) -> Model {
-        let file: SafeTensors
-        do { file = try SafeTensors.read(path) } catch { throw ModelError(error) }
+        let file = try SafeTensors.read(path)
         var metadata = try Self.metadata(of: file, path: path, architecture: architecture, classes: classes)
         if let classes { metadata.classes = classes }
         if let problem = metadata.problem { throw .invalid(path: path, reason: "invalid metadata: \(problem)") }
@@ -222,7 +167,7 @@ public struct Model {
         if let json = try? encoder.encode(metadata) { file.metadata["pcdiag"] = String(decoding: json, as: UTF8.self) }
         for p in network.stateTensors { file[p.name] = .init(shape: p.value.shape, floats: p.value.array) }
         attachments.store(in: &file)
-        do { try file.write(to: path) } catch { throw ModelError(error) }
+        try file.write(to: path)
     }
 
     var plainMetadata: [String: String] {
@@ -317,8 +262,7 @@ enum StateDict {
             guard loadableTypes.contains(entry.dtype) else {
                 throw .invalid(path: path, reason: "tensor '\(p.name)' is \(entry.dtype.rawValue), expected F32 (or F16, BF16)")
             }
-            let values: [Float]
-            do { values = try entry.floats() } catch { throw ModelError(error) }
+            let values = try entry.floats()
             guard values.allSatisfy(\.isFinite) else { throw .invalid(path: path, reason: "tensor '\(p.name)' holds NaN or infinite values") }
             values.withUnsafeBufferPointer { p.value.pointer.update(from: $0.baseAddress!, count: values.count) }
         }

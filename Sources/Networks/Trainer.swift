@@ -110,12 +110,10 @@ extension Trainer {
         let loop = TrainingLoop(self)
         try loop.resuming(files, observer: observer)
         observer.note("train: \(model.metadata.architecture.name), \(data.count) clouds, \(data.classes.count) classes; \(options.recipe)")
-        try loop.run(files, observer: observer) { report in
-            var metadata = model.metadata
-            metadata.training = record
-            metadata.training?.epochs = report.epoch
-            metadata.training?.validationAccuracy = report.validationAccuracy
-            return metadata
+        try loop.run(files, observer: observer) { report, saved in
+            saved.metadata.training = record
+            saved.metadata.training?.epochs = report.epoch
+            saved.metadata.training?.validationAccuracy = report.validationAccuracy
         }
         return TrainingResult(log: loop.log)
     }

@@ -122,10 +122,10 @@ extension TrainingLoop {
         observer.note("resumed from \(files.checkpoint) after epoch \(epoch)")
     }
 
-    /// Runs the epochs left. After each: the model saved as `describe` tells for that epoch when it is
-    /// the best so far (every epoch when there is no score), then the checkpoint, then `afterEpoch`;
-    /// the run stops early after `files.patience` epochs without a better score.
-    public func run(_ files: RunFiles, observer: some TrainingObserver, describe: (Step.Report) -> ModelMetadata,
+    /// Runs the epochs left. After each: the model saved, with what `stamp` records of that epoch in
+    /// it, when it is the best so far (every epoch when there is no score), then the checkpoint, then
+    /// `afterEpoch`; the run stops early after `files.patience` epochs without a better score.
+    public func run(_ files: RunFiles, observer: some TrainingObserver, stamp: (Step.Report, inout Model) throws(ModelError) -> Void,
                     afterEpoch: () throws(ModelError) -> Void = {}) throws(ModelError) {
         // A resumed run that had stopped early stays stopped.
         func patienceRanOut() -> Bool { files.patience.map { !log.isEmpty && epochsSinceBest >= $0 } ?? false }
@@ -136,7 +136,9 @@ extension TrainingLoop {
             observer.epochFinished()
             observer.note(report.summary(of: epochs))
             if report.isBest || report.selectionScore == nil {
-                try Model(metadata: describe(report), network: step.model.network).save(to: files.model)
+                var saved = Model(metadata: step.model.metadata, network: step.model.network)
+                try stamp(report, &saved)
+                try saved.save(to: files.model)
             }
             try checkpoint(to: files.checkpoint)
             try afterEpoch()

@@ -1,3 +1,4 @@
+import Adaptation
 import Diagnostics
 import Foundation
 import Networks
@@ -9,13 +10,15 @@ import PointClouds
 public enum FileDescription {
     public static func isModel(_ path: String) -> Bool { path.lowercased().hasSuffix(".safetensors") }
 
-    /// The record of `path`. `perAxis`: a cloud's bounds and centroid as one column per axis, for CSV.
-    public static func record(of path: String, perAxis: Bool) throws -> Record {
-        isModel(path) ? try model(path) : cloud(try CloudDescription(contentsOf: path), perAxis: perAxis)
+    /// The record of `path`, and the one line naming the file of what in it cannot be used though it
+    /// could be described (a damaged calibration). `perAxis`: a cloud's bounds and centroid as one
+    /// column per axis, for CSV.
+    public static func record(of path: String, perAxis: Bool) throws -> (record: Record, problem: String?) {
+        isModel(path) ? try model(path) : (cloud(try CloudDescription(contentsOf: path), perAxis: perAxis), nil)
     }
 
     /// A model file: architecture, classes, parameters, preprocessing and how it was trained.
-    static func model(_ path: String) throws(ModelError) -> Record {
+    static func model(_ path: String) throws(ModelError) -> (record: Record, problem: String?) {
         let model = try Model.load(path)
         let m = model.metadata
         var r = Record()
@@ -33,7 +36,7 @@ public enum FileDescription {
             r["recipe"] = .string(t.recipe)
             if let a = t.validationAccuracy { r["validation_accuracy"] = .double(a) }
         }
-        if let a = m.adaptation {
+        if let a = try AdaptationRecord(model.attachments, path: path) {
             r["adaptation"] = .object(Record(fields: [
                 ("source_model", .string(a.sourceModel)), ("source", .string(a.sourceData)), ("target", .string(a.targetData)),
                 ("epoch", .int(a.epoch)), ("epochs", .int(a.epochs)), ("seed", .int(Int(truncatingIfNeeded: a.seed))), ("recipe", .string(a.recipe)),
@@ -53,8 +56,9 @@ public enum FileDescription {
             }
         case .failure(let error):
             r["calibrated"] = .string("unreadable: \(error)")
+            return (r, "\(path): the calibration cannot be used: \(error)")
         }
-        return r
+        return (r, nil)
     }
 
     /// A record as indented `key  value` lines under its path; objects nest one level deeper.

@@ -9,7 +9,7 @@ import TestSupport
         let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
         var bytes = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { Array($0) } + Array(header.utf8)
         bytes += [UInt8](repeating: 0, count: 8)
-        #expect(throws: SafeTensorsError.corrupt(path: "f", reason: "the header names 'a' twice")) {
+        #expect(throws: SafeTensorsError.invalid(path: "f", reason: "the header names 'a' twice")) {
             try SafeTensors.decode(bytes, path: "f")
         }
     }

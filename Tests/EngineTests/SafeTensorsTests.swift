@@ -31,7 +31,7 @@ private func corruptReason(_ bytes: [UInt8], sourceLocation: SourceLocation = #_
         _ = try SafeTensors.decode(bytes, path: "model.safetensors")
         Issue.record("decoded without error", sourceLocation: sourceLocation)
     } catch {
-        guard case .corrupt(let path, let reason) = error else {
+        guard case .invalid(let path, let reason) = error else {
             Issue.record("expected .corrupt, got \(error)", sourceLocation: sourceLocation)
             return ""
         }
@@ -380,7 +380,7 @@ private func corruptReason(_ bytes: [UInt8], sourceLocation: SourceLocation = #_
             do {
                 tensors = try SafeTensors.decode(bytes, path: "fuzz")
             } catch {
-                guard case .corrupt = error else { Issue.record("expected .corrupt, got \(error)"); return }
+                guard case .invalid = error else { Issue.record("expected .corrupt, got \(error)"); return }
                 continue
             }
             #expect(Set(tensors.names) == Set(tensors.entries.keys))

@@ -174,8 +174,8 @@ import TestSupport
     }
 
     struct Recipe: TrainingRecipe {
-        var epochs: Int
-        var learningRate = 1e-3, weightDecay = 0.0
+        var epochs = 1, batchSize = 2
+        var learningRate = 1e-3, weightDecay = 0.0, labelSmoothing = 0.0
         var optimizer = TrainingOptions.OptimizerKind.adam
         var seed: UInt64 = 0
     }
@@ -220,9 +220,8 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let loop = TrainingLoop(Scripted<FirstWins>([nil, nil]))
         var described = [Int]()
-        try loop.run(RunFiles(model: dir.appendingPathComponent("m.safetensors").path, resume: false), observer: SilentObserver()) { report in
+        try loop.run(RunFiles(model: dir.appendingPathComponent("m.safetensors").path, resume: false), observer: SilentObserver()) { report, _ in
             described.append(report.epoch)
-            return loop.step.model.metadata
         }
         #expect(described == [1, 2] && loop.best == nil)
     }
@@ -234,14 +233,14 @@ import TestSupport
         let scores: [Double?] = [0.5, 0.6, 0.6, 0.55, 0.9, 0.9]
         let notes = Notes()
         let loop = TrainingLoop(Scripted<FirstWins>(scores))
-        try loop.run(files, observer: notes) { _ in loop.step.model.metadata }
+        try loop.run(files, observer: notes) { _, _ in }
         #expect(loop.epoch == 4, "epochs 3 and 4 bring nothing better than epoch 2")
         #expect(notes.lines.last == "no better score in 2 epochs: stopping")
         #expect(notes.lines.first == "epoch 1/6")
 
         let again = TrainingLoop(Scripted<FirstWins>(scores))
         try again.resuming(files, observer: notes)
-        try again.run(files, observer: notes) { _ in again.step.model.metadata }
+        try again.run(files, observer: notes) { _, _ in }
         #expect(again.epoch == 4)
         #expect(notes.lines.suffix(2) == ["resumed from \(files.checkpoint) after epoch 4", "no better score in 2 epochs: stopping"])
     }

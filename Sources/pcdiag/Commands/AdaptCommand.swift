@@ -55,9 +55,7 @@ struct AdaptCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard recipe.epochs >= 1, recipe.batchSize >= 2, recipe.lr > 0, (0 ..< 1).contains(valFraction) || sourceVal != nil else {
-            throw ValidationError("--epochs ≥ 1, --batch-size ≥ 2, --lr > 0 and 0 ≤ --val-fraction < 1 are required")
-        }
+        guard (0 ..< 1).contains(valFraction) || sourceVal != nil else { throw ValidationError("--val-fraction must be in [0, 1)") }
     }
 
     func run() throws {
@@ -70,13 +68,12 @@ struct AdaptCommand: ParsableCommand {
         let model = try modelOptions.load()
         let options = try recipe.options
         let data = try AdaptationData(source: source, sourceValidation: sourceVal, validationFraction: valFraction, target: target,
-                                      targetLabels: recipe.targetLabels, limit: recipe.limit, seed: recipe.seed, batchSize: recipe.batchSize,
+                                      targetLabels: recipe.targetLabels, limit: recipe.limit, seed: options.seed, batchSize: options.batchSize,
                                       for: model, console: console)
-        let record = AdaptationRecord(sourceModel: sourceModelPath, sourceData: source, targetData: target.joined(separator: " "), epoch: 0,
-                                      epochs: recipe.epochs, seed: recipe.seed, recipe: options.recipe, sourceValidationAccuracy: nil, command: GlobalOptions.commandWithoutResume)
         let result = try Adapter(model: model, options: options, source: data.source, validation: data.validation, target: data.target,
                                  targetLabels: data.targetLabels)
-            .run(files, record: record, observer: ConsoleTrainingObserver(console))
+            .run(files, sourceModel: sourceModelPath, sourceData: source, targetData: target.joined(separator: " "),
+                 command: GlobalOptions.commandWithoutResume, observer: ConsoleTrainingObserver(console))
         RecordPrinter(format: .jsonl, columns: []).emit(Record(fields: [
             ("model", .string(output)), ("report", .string(AdaptationReport.path(beside: output))), ("epoch", result.best.map { .int($0.epoch) } ?? .null),
             ("source_validation_accuracy", result.best.map { .double($0.sourceValidationAccuracy) } ?? .null),
