@@ -3,12 +3,16 @@ import Support
 
 /// What `TrainingLoop` needs of a recipe: its optimiser and cosine schedule, its length and its seed.
 public protocol TrainingRecipe: Codable, Equatable, Sendable {
+    /// The recipe's defaults.
+    init()
     /// The schedule spans them; the only part of a recipe a resumed run may change (to run longer).
     var epochs: Int { get set }
-    var learningRate: Double { get }
-    var weightDecay: Double { get }
+    var batchSize: Int { get set }
+    var learningRate: Double { get set }
+    var weightDecay: Double { get set }
+    var labelSmoothing: Double { get set }
     var optimizer: TrainingOptions.OptimizerKind { get }
-    var seed: UInt64 { get }
+    var seed: UInt64 { get set }
 }
 
 /// What the loop reads and marks on an epoch's report.

@@ -7,11 +7,7 @@ extension Gate.Threshold: ExpressibleByArgument {}
 
 /// The adaptation recipe's options of `adapt`, with their checks and the `AdaptationOptions` they make.
 struct AdaptRecipeOptions: ParsableArguments {
-    @Option(help: "Epochs.") var epochs = 10
-    @Option(name: .customLong("batch-size"), help: "Clouds per batch (source and target each).") var batchSize = 32
-    @Option(help: "Learning rate (Adam, cosine-annealed to 1/100 of it).") var lr = 1e-4
-    @Option(name: .customLong("weight-decay"), help: "Weight decay.") var weightDecay = 1e-4
-    @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the classification losses.") var labelSmoothing = 0.2
+    @OptionGroup var optimisation: OptimisationOptions<AdaptationOptions>
     @Flag(name: .customLong("no-mixup"), help: "Source classification without PCM mixup.") var noMixup = false
     @Option(name: .customLong("simulate-views"), help: "Share of source clouds replaced, in each batch, by a simulated single view of themselves (occlusion from a random viewpoint, prepared as a scan); 0: off.")
     var simulateViews = 0.0
@@ -36,18 +32,17 @@ struct AdaptRecipeOptions: ParsableArguments {
     var targetLabels = false
     @Option(help: "Stop after this many epochs without a better source validation accuracy.") var patience: Int?
     @Option(help: "Use a seeded subset of at most N clouds of each set (quick runs).") var limit: Int?
-    @Option(help: "Seed of the heads, shuffles, augmentation, mixup, deformations and gate.") var seed: UInt64 = 0
 
     func validate() throws {
         guard keepRatio > 0 && keepRatio <= 1 else { throw ValidationError("--keep-ratio must be in (0, 1]") }
         guard (0 ... 1).contains(simulateViews) else { throw ValidationError("--simulate-views must be in [0, 1]") }
         guard defrecWeight >= 0, rotationWeight >= 0, pseudoWeight >= 0 else { throw ValidationError("task weights must be ≥ 0") }
-        if let selfTrainingFrom, selfTrainingFrom < 1 || selfTrainingFrom > epochs {
+        if let selfTrainingFrom, selfTrainingFrom < 1 || selfTrainingFrom > optimisation.epochs {
             throw ValidationError("--self-training-from must be an epoch between 1 and --epochs")
         }
         _ = try shares()
         _ = try severities()
-        if let limit, limit < batchSize { throw ValidationError("--limit must be at least --batch-size") }
+        if let limit, limit < optimisation.batchSize { throw ValidationError("--limit must be at least --batch-size") }
     }
 
     func shares() throws -> (Double, Double) {
@@ -75,12 +70,7 @@ struct AdaptRecipeOptions: ParsableArguments {
 
     var options: AdaptationOptions {
         get throws {
-            var o = AdaptationOptions()
-            o.epochs = epochs
-            o.batchSize = batchSize
-            o.learningRate = lr
-            o.weightDecay = weightDecay
-            o.labelSmoothing = labelSmoothing
+            var o = optimisation.recipe
             o.mixup = !noMixup
             o.sensorSimulation = simulateViews > 0 ? SensorSimulation(probability: simulateViews, severities: try severities()) : nil
             o.reconstructionWeight = defrecWeight
@@ -91,7 +81,6 @@ struct AdaptRecipeOptions: ParsableArguments {
             o.saliencyAlpha = alpha
             let (first, last) = try shares()
             o.selfTraining = selfTrainingFrom.map { SelfTraining(fromEpoch: $0, startShare: first, endShare: last, weight: pseudoWeight) }
-            o.seed = seed
             return o
         }
     }

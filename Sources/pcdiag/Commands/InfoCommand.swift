@@ -12,7 +12,9 @@ struct InfoCommand: ParsableCommand {
             file is described by its architecture, classes, parameter count, preprocessing, training and adaptation. \
             'points' counts valid points (all coordinates finite); 'total_points' counts every record, \
             including the NaN holes of organized depth scans. Inputs may be files, folders, globs or list \
-            files (@list.txt). A file that cannot be read is reported on stderr and the others go on.
+            files (@list.txt). A file that cannot be read is reported on stderr and the others go on; a model \
+            whose calibration is damaged is described, its calibration shown as unreadable, and reported \
+            on stderr with exit status 4.
             """)
 
     @Argument(help: "Point cloud files (.pcd, .ply), folders, globs or @list files.")
@@ -35,9 +37,13 @@ struct InfoCommand: ParsableCommand {
         let progress = console.progress(total: paths.count, label: "info")
         for path in paths {
             do {
-                let record = try FileDescription.record(of: path, perAxis: format == .csv)
+                let (record, problem) = try FileDescription.record(of: path, perAxis: format == .csv)
                 // A model has nothing to fill the clouds' table with: for reading, a block of its own.
                 if format == .table && FileDescription.isModel(path) { printResult(FileDescription.block(record)) } else { printer.emit(record) }
+                if let problem {
+                    console.error(problem)
+                    outcome.failed(.model)
+                }
             } catch let error as PointCloudError {
                 progress.finish()
                 console.error(error.description)

@@ -30,14 +30,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .short, help: ArgumentHelp("Output model file (.safetensors).", valueName: "model"))
     var output: String
 
-    @Option(help: "Epochs.") var epochs = 60
-    @Option(name: .customLong("batch-size"), help: "Clouds per step.") var batchSize = 32
-    @Option(help: "Learning rate (cosine-annealed to 1/100 of it).") var lr = 1e-3
-    @Option(name: .customLong("weight-decay"), help: "Weight decay.") var weightDecay = 1e-4
+    @OptionGroup var optimisation: OptimisationOptions<TrainingOptions>
     @Option(help: "Optimiser: adam, adamw or sgd.") var optimizer = TrainingOptions.OptimizerKind.adam
-    @Option(name: .customLong("label-smoothing"), help: "Label smoothing.") var labelSmoothing = 0.2
     @Option(help: "Points per cloud.") var points = 1024
-    @Option(help: "Seed of initialisation, shuffling and augmentation.") var seed: UInt64 = 0
     @Flag(name: .customLong("no-augment"), help: "Train without augmentation.") var noAugment = false
     @Flag(help: "Also augment with random rotations about the up (z) axis.") var rotate = false
     @Flag(help: "Continue from the checkpoint beside -o.") var resume = false
@@ -46,9 +41,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard ["pointnet", "dgcnn"].contains(arch) else { throw ValidationError("--arch must be pointnet or dgcnn") }
-        guard epochs >= 1, batchSize >= 2, points >= 16, lr > 0 else {
-            throw ValidationError("--epochs ≥ 1, --batch-size ≥ 2, --points ≥ 16 and --lr > 0 are required")
-        }
+        guard points >= 16 else { throw ValidationError("--points must be at least 16") }
     }
 
     func run() throws {
@@ -57,25 +50,19 @@ struct TrainCommand: ParsableCommand {
         // --resume continues a checkpoint; without one it must not replace what is there.
         let continuing = resume && FileManager.default.fileExists(atPath: files.checkpoint)
         try CommandFailure.checkOutputs([output], force: force || continuing, resumable: true)
-        let preprocessing = Preprocessing.standard(points: points, seed: seed)
+        var options = optimisation.recipe
+        options.optimizer = optimizer
+        let preprocessing = Preprocessing.standard(points: points, seed: options.seed)
         let train = try LabelledData.load(data, preprocessing: preprocessing, console: console).set
         guard train.count >= 2 else { throw CommandFailure(status: .badInput, message: "\(data): fewer than two usable clouds") }
         let validation = try val.map { try LabelledData.load($0, preprocessing: preprocessing, console: console).set }
         if let validation, validation.classes != train.classes {
             throw CommandFailure(status: .badInput, message: "\(val!): its classes differ from the training set's")
         }
-        var options = TrainingOptions()
-        options.epochs = epochs
-        options.batchSize = batchSize
-        options.learningRate = lr
-        options.weightDecay = weightDecay
-        options.optimizer = optimizer
-        options.labelSmoothing = labelSmoothing
-        options.seed = seed
         options.augmentation = noAugment ? .none : Augmentation(rotateUp: rotate)
         let architecture: Architecture = arch == "dgcnn" ? .dgcnn(classes: train.classes.count) : .pointnet(classes: train.classes.count)
-        let model = Model(metadata: ModelMetadata(architecture: architecture, classes: train.classes, preprocessing: preprocessing), seed: seed)
-        let record = TrainingRecord(data: data, validation: val, epochs: 0, seed: seed, recipe: options.recipe, command: GlobalOptions.commandWithoutResume)
+        let model = Model(metadata: ModelMetadata(architecture: architecture, classes: train.classes, preprocessing: preprocessing), seed: options.seed)
+        let record = TrainingRecord(data: data, validation: val, epochs: 0, seed: options.seed, recipe: options.recipe, command: GlobalOptions.commandWithoutResume)
         let result = try Trainer(model: model, options: options, data: train, validation: validation)
             .run(files, record: record, observer: ConsoleTrainingObserver(console))
         RecordPrinter(format: .jsonl, columns: []).emit(Record(fields: [
