@@ -60,6 +60,7 @@ let package = Package(
         .testTarget(name: "PointCloudsTests", dependencies: ["PointClouds", "Support", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Support", "EngineTestSupport", "TestSupport"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Engine", "PointClouds", "Output", "Support", "EngineTestSupport", "TestSupport"]),
+        .testTarget(name: "OutputTests", dependencies: ["Output"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Support"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Networks", "Engine", "PointClouds", "Output", "Statistics", "Support", "EngineTestSupport", "TestSupport"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Diagnostics", "PointClouds", "Output", "Support", "TestSupport"]),

@@ -173,7 +173,7 @@ public struct FragilityModel: Sendable, Equatable, Codable {
         let shortfalls = names.compactMap { name -> Shortfall? in
             let values = indicators.map { feature(name, $0)! }
             let cleanValues = zip(indicators, clean).compactMap { $1 ? name.value(in: $0)! : nil }
-            guard let a = auroc(scores: values, positives: wrong), a < 0.5, !cleanValues.isEmpty else { return nil }
+            guard let a = RankMetrics.auroc(scores: values, positives: wrong), a < 0.5, !cleanValues.isEmpty else { return nil }
             return Shortfall(indicator: name, median: quantile(cleanValues.sorted(), 0.5))
         }
         let rows = indicators.map { row($0, names, shortfalls)! }
@@ -213,7 +213,7 @@ extension Calibration {
         let fragility = try FragilityModel.fit(all.map(\.indicators), wrong: wrong, clean: isClean, using: available,
                                                l2: search?.chosen ?? PenaltySearch.fallback)
         let scores = all.map { fragility.score($0.indicators)! }
-        guard let limit = threshold(forRecall: recall, scores: scores, positives: wrong) else {
+        guard let limit = RankMetrics.threshold(forRecall: recall, scores: scores, positives: wrong) else {
             throw DiagnosticsError.calibration("no threshold reaches a recall of \(recall)")
         }
         let flagged = scores.map { $0 >= limit }
@@ -221,7 +221,7 @@ extension Calibration {
         let record = CalibrationRecord(
             data: data, clean: clean.count, shifted: shifted.count, errors: errors, corruptions: Set(shifts).sorted(), seed: seed,
             targetRecall: recall, errorRecall: Double(zip(flagged, wrong).filter { $0 && $1 }.count) / Double(errors),
-            flaggedShare: Double(flagged.filter { $0 }.count) / Double(flagged.count), auroc: auroc(scores: scores, positives: wrong),
+            flaggedShare: Double(flagged.filter { $0 }.count) / Double(flagged.count), auroc: RankMetrics.auroc(scores: scores, positives: wrong),
             penaltySearch: search)
         return Calibration(options: options, references: references, thresholds: thresholds, fragility: fragility,
                            fragilityThreshold: limit, fragilityReference: ReferenceDistribution(sample: Array(scores.prefix(clean.count))),

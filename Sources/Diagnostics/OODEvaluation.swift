@@ -50,11 +50,11 @@ public struct OODEvaluation: Sendable {
             var f = Figures(key: key)
             if ood != nil {
                 let scores = idScores + oodScores, positives = idScores.map { _ in false } + oodScores.map { _ in true }
-                f.auroc = Statistics.auroc(scores: scores, positives: positives)
-                f.aupr = averagePrecision(scores: scores, positives: positives)
-                f.fpr95 = fprAtTPR(scores: scores, positives: positives)
+                f.auroc = RankMetrics.auroc(scores: scores, positives: positives)
+                f.aupr = RankMetrics.averagePrecision(scores: scores, positives: positives)
+                f.fpr95 = RankMetrics.fprAtTPR(scores: scores, positives: positives)
             }
-            f.errorAUROC = wrong.flatMap { Statistics.auroc(scores: idScores, positives: $0) }
+            f.errorAUROC = wrong.flatMap { RankMetrics.auroc(scores: idScores, positives: $0) }
             return f
         }
     }

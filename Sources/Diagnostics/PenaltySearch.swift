@@ -41,7 +41,7 @@ public struct PenaltySearch: Sendable, Equatable, Codable {
             for (train, held) in splits {
                 guard let model = try? FragilityModel.fit(train.map { indicators[$0] }, wrong: train.map { wrong[$0] },
                                                           clean: train.map { clean[$0] }, using: names, l2: l2),
-                      let a = auroc(scores: held.map { model.score(indicators[$0])! }, positives: held.map { wrong[$0] })
+                      let a = RankMetrics.auroc(scores: held.map { model.score(indicators[$0])! }, positives: held.map { wrong[$0] })
                 else { return nil }
                 total += a
             }

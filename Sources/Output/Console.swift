@@ -44,16 +44,19 @@ public final class ProgressMeter: @unchecked Sendable {
     private let label: String
     private let style: Style
     private let sink: @Sendable (String) -> Void
+    /// Seconds between two draws: a bar redraws often, lines come every few seconds.
+    private let interval: TimeInterval
     private let start = Date()
     private let lock = NSLock()
     private var lastDraw = Date.distantPast
     private var drawn = false
     public private(set) var done = 0
 
-    init(total: Int, label: String, style: Style, sink: @escaping @Sendable (String) -> Void) {
+    init(total: Int, label: String, style: Style, interval: TimeInterval? = nil, sink: @escaping @Sendable (String) -> Void) {
         self.total = total
         self.label = label
         self.style = style
+        self.interval = interval ?? (style == .bar ? 0.1 : 5)
         self.sink = sink
         // Lines start after the first interval: short work prints none.
         if style == .lines { lastDraw = start }
@@ -66,7 +69,6 @@ public final class ProgressMeter: @unchecked Sendable {
         lock.withLock {
             done += n
             let now = Date()
-            let interval: TimeInterval = style == .bar ? 0.1 : 5
             guard style != .none, now.timeIntervalSince(lastDraw) >= interval || (style == .bar && done == total) else { return }
             lastDraw = now
             let elapsed = now.timeIntervalSince(start)

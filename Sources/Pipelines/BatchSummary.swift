@@ -66,7 +66,7 @@ public struct BatchSummary: Sendable {
         var out = [Score: Double]()
         for score in Score.all {
             let suspicion = rows.compactMap { $0.values[score].map(score.suspicion) }
-            if suspicion.count == rows.count, let a = auroc(scores: suspicion, positives: wrong) { out[score] = a }
+            if suspicion.count == rows.count, let a = RankMetrics.auroc(scores: suspicion, positives: wrong) { out[score] = a }
         }
         return out
     }

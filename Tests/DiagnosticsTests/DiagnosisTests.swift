@@ -205,7 +205,7 @@ import TestSupport
         #expect(abs(calibration.thresholds["msp_score"]! - p95) < 1e-12)
         // The score tracks msp_score, the only informative indicator here.
         let scores = all.map { calibration.assess($0.indicators).fragility! }
-        #expect(auroc(scores: scores, positives: wrong)! > 0.9)
+        #expect(RankMetrics.auroc(scores: scores, positives: wrong)! > 0.9)
         // A reason is given exactly for the indicators beyond their threshold.
         var probe = clean[0].indicators
         probe.mspScore = 0.99

@@ -43,45 +43,45 @@ private let sklearnCases = [
                 pairs += 1
             }
         }
-        let value = try #require(auroc(scores: scores, positives: positives))
+        let value = try #require(RankMetrics.auroc(scores: scores, positives: positives))
         #expect(abs(value - wins / pairs) <= 1e-12)
     }
 }
 
 @Test func aurocKnownCases() {
     let labels = [true, true, false, false, false]
-    #expect(auroc(scores: [5, 4, 3, 2, 1], positives: labels) == 1)
-    #expect(auroc(scores: [1, 2, 3, 4, 5], positives: labels) == 0)
-    #expect(auroc(scores: [7, 7, 7, 7, 7], positives: labels) == 0.5)
-    #expect(auroc(scores: [1, 2], positives: [true, true]) == nil)
-    #expect(auroc(scores: [], positives: []) == nil)
+    #expect(RankMetrics.auroc(scores: [5, 4, 3, 2, 1], positives: labels) == 1)
+    #expect(RankMetrics.auroc(scores: [1, 2, 3, 4, 5], positives: labels) == 0)
+    #expect(RankMetrics.auroc(scores: [7, 7, 7, 7, 7], positives: labels) == 0.5)
+    #expect(RankMetrics.auroc(scores: [1, 2], positives: [true, true]) == nil)
+    #expect(RankMetrics.auroc(scores: [], positives: []) == nil)
 }
 
 @Test func metricsMatchScikitLearn() throws {
     for c in sklearnCases {
-        #expect(try abs(#require(averagePrecision(scores: c.scores, positives: c.positives)) - c.averagePrecision) <= 1e-12)
-        #expect(try abs(#require(auroc(scores: c.scores, positives: c.positives)) - c.auroc) <= 1e-12)
-        #expect(fprAtTPR(scores: c.scores, positives: c.positives) == c.fprAt95)
-        #expect(fprAtTPR(scores: c.scores, positives: c.positives, tpr: 0.8) == c.fprAt80)
+        #expect(try abs(#require(RankMetrics.averagePrecision(scores: c.scores, positives: c.positives)) - c.averagePrecision) <= 1e-12)
+        #expect(try abs(#require(RankMetrics.auroc(scores: c.scores, positives: c.positives)) - c.auroc) <= 1e-12)
+        #expect(RankMetrics.fprAtTPR(scores: c.scores, positives: c.positives) == c.fprAt95)
+        #expect(RankMetrics.fprAtTPR(scores: c.scores, positives: c.positives, tpr: 0.8) == c.fprAt80)
     }
 }
 
 @Test func averagePrecisionKnownCases() {
-    #expect(averagePrecision(scores: [3, 2, 1], positives: [true, false, false]) == 1)
+    #expect(RankMetrics.averagePrecision(scores: [3, 2, 1], positives: [true, false, false]) == 1)
     // One threshold flags everything: precision is the base rate at recall 1.
-    #expect(averagePrecision(scores: [1, 1, 1, 1], positives: [true, false, false, false]) == 0.25)
-    #expect(averagePrecision(scores: [1, 2], positives: [true, true]) == 1)
-    #expect(averagePrecision(scores: [1, 2], positives: [false, false]) == nil)
+    #expect(RankMetrics.averagePrecision(scores: [1, 1, 1, 1], positives: [true, false, false, false]) == 0.25)
+    #expect(RankMetrics.averagePrecision(scores: [1, 2], positives: [true, true]) == 1)
+    #expect(RankMetrics.averagePrecision(scores: [1, 2], positives: [false, false]) == nil)
 }
 
 @Test func fprAtTPRKnownCases() {
     let labels = [true, true, false, false]
-    #expect(fprAtTPR(scores: [4, 3, 2, 1], positives: labels) == 0)
-    #expect(fprAtTPR(scores: [1, 2, 3, 4], positives: labels) == 1)
+    #expect(RankMetrics.fprAtTPR(scores: [4, 3, 2, 1], positives: labels) == 0)
+    #expect(RankMetrics.fprAtTPR(scores: [1, 2, 3, 4], positives: labels) == 1)
     // The second positive is tied with a negative: reaching it flags that negative too.
-    #expect(fprAtTPR(scores: [4, 2, 2, 1], positives: labels) == 0.5)
-    #expect(fprAtTPR(scores: [4, 2, 2, 1], positives: labels, tpr: 0.5) == 0)
-    #expect(fprAtTPR(scores: [1, 2], positives: [false, false]) == nil)
+    #expect(RankMetrics.fprAtTPR(scores: [4, 2, 2, 1], positives: labels) == 0.5)
+    #expect(RankMetrics.fprAtTPR(scores: [4, 2, 2, 1], positives: labels, tpr: 0.5) == 0)
+    #expect(RankMetrics.fprAtTPR(scores: [1, 2], positives: [false, false]) == nil)
 }
 
 @Test(arguments: [0.3, 0.5, 0.9, 0.95, 1.0])
@@ -90,13 +90,13 @@ func thresholdForRecallIsTheLargestThatKeepsTheRecall(recall: Double) throws {
     let positiveScores = zip(scores, positives).filter(\.1).map(\.0)
     func recallAt(_ t: Double) -> Double { Double(positiveScores.filter { $0 >= t }.count) / Double(positiveScores.count) }
     let best = Set(scores).filter { recallAt($0) >= recall }.max()
-    #expect(threshold(forRecall: recall, scores: scores, positives: positives) == best)
+    #expect(RankMetrics.threshold(forRecall: recall, scores: scores, positives: positives) == best)
 }
 
 @Test func thresholdForRecallKnownCases() {
     let scores = [0.9, 0.8, 0.7, 0.6, 0.5], labels = [true, false, true, true, false]
-    #expect(threshold(forRecall: 1, scores: scores, positives: labels) == 0.6)
-    #expect(threshold(forRecall: 2.0 / 3, scores: scores, positives: labels) == 0.7)
-    #expect(threshold(forRecall: 0.1, scores: scores, positives: labels) == 0.9)
-    #expect(threshold(forRecall: 0.5, scores: scores, positives: [false, false, false, false, false]) == nil)
+    #expect(RankMetrics.threshold(forRecall: 1, scores: scores, positives: labels) == 0.6)
+    #expect(RankMetrics.threshold(forRecall: 2.0 / 3, scores: scores, positives: labels) == 0.7)
+    #expect(RankMetrics.threshold(forRecall: 0.1, scores: scores, positives: labels) == 0.9)
+    #expect(RankMetrics.threshold(forRecall: 0.5, scores: scores, positives: [false, false, false, false, false]) == nil)
 }
