@@ -127,6 +127,10 @@ extension TrainingLoop {
     /// `afterEpoch`; the run stops early after `files.patience` epochs without a better score.
     public func run(_ files: RunFiles, observer: some TrainingObserver, stamp: (Step.Report, inout Model) throws(ModelError) -> Void,
                     afterEpoch: () throws(ModelError) -> Void = {}) throws(ModelError) {
+        // A model file is only ever written beside a checkpoint: a run killed between saving its first
+        // model and its first epoch's checkpoint resumes from this one instead of finding a model it
+        // may not replace.
+        if !FileManager.default.fileExists(atPath: files.checkpoint) { try checkpoint(to: files.checkpoint) }
         // A resumed run that had stopped early stays stopped.
         func patienceRanOut() -> Bool { files.patience.map { !log.isEmpty && epochsSinceBest >= $0 } ?? false }
         var stop = patienceRanOut()

@@ -130,6 +130,32 @@ import TestSupport
         #expect(saved.metadata.training?.validationAccuracy == straight.best?.validationAccuracy)
     }
 
+    /// What a kill between saving the first model and writing that epoch's checkpoint leaves: the
+    /// model of epoch 1 beside the checkpoint the run wrote before its first epoch.
+    final class KilledBeforeFirstCheckpoint: TrainingObserver {
+        let files: RunFiles, copy: RunFiles
+        init(_ files: RunFiles, to copy: RunFiles) { (self.files, self.copy) = (files, copy) }
+        func note(_ line: String) {}
+        func epochStarted(_ epoch: Int, of epochs: Int, clouds: Int) {
+            let (from, to) = epoch == 1 ? (files.checkpoint, copy.checkpoint) : (files.model, copy.model)
+            if epoch <= 2 { try? FileManager.default.copyItem(atPath: from, toPath: to) }
+        }
+        func progressed(to clouds: Int) {}
+        func epochFinished() {}
+    }
+
+    @Test func aRunKilledBeforeItsFirstCheckpointResumesToTheSameModelFile() throws {
+        let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let record = TrainingRecord(data: "shapes", validation: nil, epochs: 0, seed: 7, recipe: Self.options().recipe, command: "pcdiag train")
+        let straightFiles = RunFiles(model: dir.appendingPathComponent("straight.safetensors").path, resume: false)
+        let files = RunFiles(model: dir.appendingPathComponent("resumed.safetensors").path, resume: true)
+        _ = try Self.trainer(Self.model("pointnet")).run(straightFiles, record: record, observer: KilledBeforeFirstCheckpoint(straightFiles, to: files))
+        #expect(FileManager.default.fileExists(atPath: files.checkpoint), "a checkpoint is written before the first model")
+        _ = try Self.trainer(Self.model("pointnet", seed: 99)).run(files, record: record, observer: SilentObserver())
+        #expect(try Data(contentsOf: URL(fileURLWithPath: files.model)) == Data(contentsOf: URL(fileURLWithPath: straightFiles.model)))
+    }
+
     @Test func checkpointsOfAnotherRecipeOrFormatAreRefusedNamingTheFile() throws {
         let dir = Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
