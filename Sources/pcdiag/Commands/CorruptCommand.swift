@@ -81,17 +81,11 @@ struct CorruptCommand: ParsableCommand {
             .init(key: "points_in", title: "IN"), .init(key: "points_out", title: "OUT"), .init(key: "output", title: "OUTPUT"),
         ], single: job.corruptions.count == 1)
         for (c, (corruption, total)) in zip(job.corruptions, totals).enumerated() {
-            var r = Record()
-            r["kind"] = .string(corruption.kind.rawValue)
-            r["severity"] = .int(corruption.severity)
-            r["parameters"] = .string(corruption.summary)
-            r["files"] = .int(total.files)
-            r["failed"] = .int(total.failed)
-            r["points_in"] = .int(total.pointsIn)
-            r["points_out"] = .int(total.pointsOut)
-            r["seed"] = .int(Int(truncatingIfNeeded: seed))
-            r["output"] = .string(job.destination(c))
-            printer.emit(r)
+            printer.emit(Record(fields: [
+                ("kind", .string(corruption.kind.rawValue)), ("severity", .int(corruption.severity)), ("parameters", .string(corruption.summary)),
+                ("files", .int(total.files)), ("failed", .int(total.failed)), ("points_in", .int(total.pointsIn)),
+                ("points_out", .int(total.pointsOut)), ("seed", .int(Int(truncatingIfNeeded: seed))), ("output", .string(job.destination(c))),
+            ]))
         }
         printer.finish()
         try outcome.conclude()

@@ -60,13 +60,10 @@ struct PreprocessCommand: ParsableCommand {
             .init(key: "input", title: "INPUT"), .init(key: "points_in", title: "IN"),
             .init(key: "points_out", title: "OUT"), .init(key: "output", title: "OUTPUT"),
         ], single: true)
-        var r = Record()
-        r["input"] = .string(input)
-        r["output"] = .string(output)
-        r["points_in"] = .int(cloud.count)
-        r["points_out"] = .int(prepared.cloud.count)
-        r["steps"] = .array(prepared.trace.map { .string($0.step.summary) })
-        printer.emit(r)
+        printer.emit(Record(fields: [
+            ("input", .string(input)), ("output", .string(output)), ("points_in", .int(cloud.count)),
+            ("points_out", .int(prepared.cloud.count)), ("steps", .array(prepared.trace.map { .string($0.step.summary) })),
+        ]))
         printer.finish()
     }
 }
