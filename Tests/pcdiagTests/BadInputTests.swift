@@ -49,7 +49,7 @@ import TestSupport
             ("absurd POINTS value", file("absurd.pcd", Data(pcdHeader(points: 90_000_000_000, width: 90_000_000_000, data: "binary").utf8)), 3, "implausible"),
             ("zero points", file("zero.pcd", Data(pcdHeader(points: 0, data: "ascii").utf8)), 3, "no points"),
             ("all-NaN points", file("nan.pcd", Data((pcdHeader(points: 3, data: "ascii") + "nan nan nan\n" + "nan 1 2\n" + "inf 0 0\n").utf8)), 3, "no valid points"),
-            ("unsupported extension", file("cloud.xyz", Data("1 2 3\n".utf8)), 3, "unsupported file type"),
+            ("unsupported extension", file("cloud.abc", Data("1 2 3\n".utf8)), 3, "unsupported file type"),
             ("PLY without vertices", file("faces.ply", Data("ply\nformat ascii 1.0\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n3 0 1 2\n".utf8)), 3, "no vertex element"),
             ("PLY with fewer vertices than declared", file("few.ply", Data("ply\nformat binary_little_endian 1.0\nelement vertex 1000\nproperty float x\nproperty float y\nproperty float z\nend_header\n".utf8) + randomBytes(120, seed: 3)), 3, "truncated"),
         ]

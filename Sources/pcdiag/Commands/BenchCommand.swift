@@ -39,6 +39,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Output format.")
     var format: OutputFormat = .table
 
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -51,6 +52,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        reading.install()
         if only == nil || only == "load" {
             if let data {
                 try runLoading(data)
