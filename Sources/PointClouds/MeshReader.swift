@@ -29,7 +29,7 @@ struct Mesh {
             total += area.isFinite ? area : 0
             cumulative.append(total)
         }
-        guard total > 0 else { throw .invalid(path: path, reason: "the mesh has no surface area to sample (--mesh vertices reads its vertices)") }
+        guard total > 0, total.isFinite else { throw .invalid(path: path, reason: "the mesh has no surface area to sample (--mesh vertices reads its vertices)") }
         var rng = SeededGenerator(seed: seed)
         var positions = [SIMD3<Float>](), normals = [[Float]](repeating: [], count: 3)
         positions.reserveCapacity(count)
@@ -116,7 +116,8 @@ enum MeshReader {
         let nv = counts[0], nf = counts[1]
         // A vertex takes 6 bytes at least ("0 0 0\n"), a triangle 8 ("3 0 1 2\n").
         let (v6, o1) = nv.multipliedReportingOverflow(by: 6), (f8, o2) = nf.multipliedReportingOverflow(by: 8)
-        guard !o1, !o2, v6 + f8 <= lines.size - lines.position else {
+        let (needed, o3) = v6.addingReportingOverflow(f8)
+        guard !o1, !o2, !o3, needed <= lines.size - lines.position else {
             throw lines.invalid("the header promises \(nv) vertices and \(nf) faces, more than the file's \(lines.size) bytes can hold")
         }
         var vertices = [SIMD3<Float>]()

@@ -135,7 +135,8 @@ enum TextCloudReader {
         guard ["x", "y", "z"].allSatisfy(names.contains) else {
             throw .invalid(path: path, reason: "line \(line) is not numbers, nor a header naming x, y and z")
         }
-        if let twice = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
+        var seen = Set<String>()
+        if let twice = names.first(where: { !seen.insert($0).inserted }) {
             throw .invalid(path: path, reason: "line \(line): the header names '\(twice.prefix(40))' twice")
         }
         if let empty = names.firstIndex(where: \.isEmpty) {
@@ -166,7 +167,10 @@ enum TextCloudReader {
         guard let rgb else { return cloudFromColumns(names, values) }
         let width = names.count, n = values.count / width
         let colors = (0 ..< n).map { i in
-            let c = rgb.map { UInt8(clamping: Int(values[i * width + $0].isFinite ? values[i * width + $0].rounded() : 0)) }
+            let c = rgb.map { (column: Int) -> UInt8 in
+                let v = values[i * width + column]
+                return v.isNaN ? 0 : UInt8(min(max(v.rounded(), 0), 255))
+            }
             return PointCloud.Color(r: c[0], g: c[1], b: c[2])
         }
         let keep = names.indices.filter { !rgb.contains($0) }
