@@ -3,8 +3,6 @@
 struct ByteView {
     let bytes: UnsafeRawBufferPointer
 
-    var count: Int { bytes.count }
-
     func load<T: FixedWidthInteger>(_ offset: Int, as: T.Type, bigEndian: Bool = false) -> T {
         let raw = bytes.loadUnaligned(fromByteOffset: offset, as: T.self)
         return bigEndian ? T(bigEndian: raw) : T(littleEndian: raw)

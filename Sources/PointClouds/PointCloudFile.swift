@@ -14,7 +14,6 @@ public enum PointCloudFormat: String, Sendable, Codable, CaseIterable {
 
     /// One point per line of text.
     public var isText: Bool { [.xyz, .txt, .csv, .pts].contains(self) }
-    public var isMesh: Bool { [.off, .obj, .stl].contains(self) }
     /// Whether pcdiag writes it (`convert`, `preprocess`, `-o`).
     public var isWritable: Bool { [.pcd, .ply, .xyz, .txt, .csv, .pts, .npy].contains(self) }
 

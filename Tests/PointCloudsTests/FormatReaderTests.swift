@@ -169,7 +169,8 @@ import TestSupport
     static func las(minor: UInt8, format: UInt8, records: [LASRecord],
                     scale: SIMD3<Double>, offset: SIMD3<Double>, extraBytes: Int = 0, legacyCount: UInt32? = nil) -> Data {
         let headerSize = minor >= 4 ? 375 : 227
-        let base: [UInt8: Int] = [0: 20, 1: 28, 2: 26, 3: 34, 6: 30, 7: 36, 8: 38]
+        // The specification's record sizes; 4, 5, 9 and 10 end with 29 bytes of wave packet description.
+        let base: [UInt8: Int] = [0: 20, 1: 28, 2: 26, 3: 34, 4: 57, 5: 63, 6: 30, 7: 36, 8: 38, 9: 59, 10: 67]
         let length = base[format]! + extraBytes
         let vlr = 54 + 10  // one variable-length record with 10 bytes of payload, to be skipped
         var d = Data("LASF".utf8)
@@ -199,17 +200,17 @@ import TestSupport
             } else {
                 rec.append(r.returnNumber | r.returns << 3); rec.append(r.classification)
                 rec.append(Data(count: 1 + 1 + 2))  // scan angle, user data, source id
-                if format == 1 || format == 3 { rec.append(Data(count: 8)) }
+                if [1, 3, 4, 5].contains(format) { rec.append(Data(count: 8)) }
             }
-            if [2, 3, 7, 8].contains(format) { rec.append(le: r.rgb.x); rec.append(le: r.rgb.y); rec.append(le: r.rgb.z) }
-            if format == 8 { rec.append(le: UInt16(0)) }
+            if [2, 3, 5, 7, 8, 10].contains(format) { rec.append(le: r.rgb.x); rec.append(le: r.rgb.y); rec.append(le: r.rgb.z) }
+            if format == 8 || format == 10 { rec.append(le: UInt16(0)) }
             rec.append(Data(count: length - rec.count))
             d.append(rec)
         }
         return d
     }
 
-    @Test(arguments: [(UInt8(2), UInt8(0)), (2, 1), (2, 2), (2, 3), (3, 1), (4, 6), (4, 7), (4, 8)])
+    @Test(arguments: [(UInt8(2), UInt8(0)), (2, 1), (2, 2), (2, 3), (3, 4), (3, 5), (4, 6), (4, 7), (4, 8), (4, 9), (4, 10)])
     func lasPointFormats(minor: UInt8, format: UInt8) throws {
         var rng = SeededGenerator(seed: UInt64(format) + 1)
         var records = [LASRecord]()
@@ -231,7 +232,7 @@ import TestSupport
         #expect(cloud.field(named: "return_number")?.values == records.map { Float($0.returnNumber) })
         #expect(cloud.field(named: "number_of_returns")?.values == records.map { Float($0.returns) })
         #expect(cloud.field(named: "classification")?.values == records.map { Float($0.classification) })
-        if [2, 3, 7, 8].contains(format) {
+        if [2, 3, 5, 7, 8, 10].contains(format) {
             let colors = records.map { (r: LASRecord) -> PointCloud.Color in PointCloud.Color(r: UInt8(r.rgb.x >> 8), g: UInt8(r.rgb.y >> 8), b: 0x80) }
             #expect(cloud.colors == colors)
         } else {
