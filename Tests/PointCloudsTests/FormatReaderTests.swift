@@ -266,4 +266,41 @@ import TestSupport
             #expect(back.field(named: "normal_2")?.values == (0 ..< 61).map { Float(3 * $0 + 2) })
         }
     }
+
+    /// An rgba cloud's alpha column comes back as the colours' alpha.
+    @Test func alphaReadsBackAsColour() throws {
+        let colors = (0 ..< 5).map { PointCloud.Color(r: UInt8($0), g: 1, b: 2, a: UInt8(100 + $0)) }
+        let cloud = PointCloud(positions: (0 ..< 5).map { SIMD3(Float($0), 0, 1) }, colors: colors, colorHasAlpha: true)
+        let path = TestPaths.scratch().appendingPathComponent("rgba.csv").path
+        try cloud.write(to: path)
+        let back = try Self.read(path).cloud
+        #expect(back.colors == colors && back.colorHasAlpha && back.fields.isEmpty)
+    }
+
+    /// Numbers of every shape read as C's strtof reads them, bit for bit: the reader's fast decimal
+    /// path must agree with correct rounding, halfway cases included (16777217 lies halfway between
+    /// two floats and rounds to even; 6.212743930518627e-2 and 4.46213689428987e-5 lie just off a
+    /// halfway point, and their nearest doubles on it: rounding through a double would go wrong).
+    @Test func numbersReadAsStrtofReadsThem() throws {
+        var rng = SeededGenerator(seed: 77)
+        var tokens = ["16777217", "16777217.000000001", "6.212743930518627e-2", "4.46213689428987e-5", "-4.462136894289870e-5", "-16777219", "3.4028235e38", "3.4028236e38", "1.17549435e-38",
+                      "1e-45", "7.006492e-46", "0.000000000000000000000000000000000000000000001", "-0", "+.5", "5.",
+                      "123456789012345678901234", "0.1", "9007199254740993", "1e22", "1e23", "4.7e-22", "nan", "-inf"]
+        for _ in 0 ..< 30_000 {
+            let digits = String((0 ..< Int.random(in: 1 ... 21, using: &rng)).map { _ in Character(String(Int.random(in: 0 ... 9, using: &rng))) })
+            let point = Int.random(in: 0 ... digits.count, using: &rng)
+            var token = (Bool.random(using: &rng) ? "-" : "") + digits.prefix(point) + (point < digits.count ? "." + digits.dropFirst(point) : "")
+            if Int.random(in: 0 ..< 3, using: &rng) == 0 { token += "e\(Int.random(in: -40 ... 40, using: &rng))" }
+            tokens.append(token)
+        }
+        while tokens.count % 3 != 0 { tokens.append("1") }
+        let text = stride(from: 0, to: tokens.count, by: 3).map { tokens[$0 ..< $0 + 3].joined(separator: " ") }.joined(separator: "\n")
+        let path = try Self.file(TestPaths.scratch(), "numbers.xyz", Data(text.utf8))
+        let read = try Self.read(path).cloud.positions.flatMap { [$0.x, $0.y, $0.z] }
+        let expected = tokens.map { token in token.withCString { strtof($0, nil) } }
+        #expect(read.count == tokens.count)
+        for (i, (got, want)) in zip(read, expected).enumerated() where got.bitPattern != want.bitPattern && !(got.isNaN && want.isNaN) {
+            Issue.record("'\(tokens[i])': read \(got) (\(got.bitPattern)), strtof \(want) (\(want.bitPattern))")
+        }
+    }
 }

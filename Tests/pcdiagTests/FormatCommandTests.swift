@@ -68,4 +68,14 @@ import TestSupport
         let again = try CLI.run(["convert", input, output])
         #expect(again.status == 6, "an existing output is kept without --force")
     }
+
+    /// A mesh read for a model is sampled to the model's input size (the shipped PointNet's 1,024),
+    /// unless --mesh says otherwise; `points` is the file's count before the model's preparation.
+    @Test func aMeshIsSampledToTheModelsInputSize() throws {
+        let off = TestPaths.root.appendingPathComponent("Tests/Corpus/clouds/valid-off-modelnet.off").path
+        let sized = try CLI.run(["classify", "--format", "json", "--no-diagnostics", off])
+        #expect(sized.status == 0 && sized.stdout.contains(#""points":1024,"#), "\(sized.stdout)\(sized.stderr)")
+        let asked = try CLI.run(["classify", "--format", "json", "--no-diagnostics", "--mesh", "sample:700", off])
+        #expect(asked.status == 0 && asked.stdout.contains(#""points":700,"#), "\(asked.stdout)\(asked.stderr)")
+    }
 }
