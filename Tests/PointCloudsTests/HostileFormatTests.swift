@@ -98,6 +98,10 @@ import TestSupport
         let folder = dir.appendingPathComponent("scan.xyz")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         #expect(throws: PointCloudError.unreadable(path: folder.path, reason: "is a directory")) { try PointCloudFile.read(folder.path, options: CloudReadOptions()) }
+        // An endless device read as text would never end.
+        #expect(throws: PointCloudError.unreadable(path: "/dev/zero", reason: "is not a regular file")) {
+            try PointCloudFile.read("/dev/zero", options: CloudReadOptions(format: .xyz))
+        }
     }
 
     /// NaN and infinite coordinates are kept, counted out of `finiteCount`, as in PCD files.
