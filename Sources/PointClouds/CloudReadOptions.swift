@@ -77,11 +77,7 @@ public struct CloudReadOptions: Sendable, Equatable {
 /// A whole file's bytes, or the one-line reason it cannot be had.
 enum FileBytes {
     static func read(_ path: String) throws(PointCloudError) -> [UInt8] {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw .unreadable(path: path, reason: "is a directory") }
-        // A device or a pipe could be endless (/dev/zero): only a file has a size to check headers against.
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path: path, reason: "is not a regular file") }
+        try checkRegularFile(path)
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw .unreadable(path: path, reason: String(cString: strerror(errno)))
         }
@@ -91,6 +87,15 @@ enum FileBytes {
         } catch {
             throw .unreadable(path: path, reason: "cannot be read (\(error.localizedDescription))")
         }
+    }
+
+    /// Throws unless `path` is a regular file: missing, a directory, a device or a pipe.
+    static func checkRegularFile(_ path: String) throws(PointCloudError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw .unreadable(path: path, reason: "is a directory") }
+        // A device or a pipe could be endless (/dev/zero): only a file has a size to check headers against.
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path: path, reason: "is not a regular file") }
     }
 
     /// Writes `bytes` to a temporary beside `path` and renames it over `path`: whole or not at all.

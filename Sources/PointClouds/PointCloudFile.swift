@@ -76,6 +76,7 @@ public struct PointCloudFile: Sendable {
             }
             return try readThroughPCL(path, format: format)
         case .laz:
+            try FileBytes.checkRegularFile(path)
             throw LASReader.compressed(path)
         default:
             let bytes = try FileBytes.read(path)

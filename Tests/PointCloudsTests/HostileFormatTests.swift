@@ -91,7 +91,7 @@ import TestSupport
 
     @Test func missingFilesAndFoldersAreUnreadable() throws {
         let dir = TestPaths.scratch()
-        for name in ["missing.xyz", "missing.npy", "missing.off", "missing.las"] {
+        for name in ["missing.xyz", "missing.npy", "missing.off", "missing.las", "missing.laz"] {
             let path = dir.appendingPathComponent(name).path
             #expect(throws: PointCloudError.unreadable(path: path, reason: "No such file or directory")) { try PointCloudFile.read(path, options: CloudReadOptions()) }
         }
