@@ -47,14 +47,15 @@ public struct CloudReadOptions: Sendable, Equatable {
 
     private static let shared = Box()
 
-    /// Whether a folder or glob should pick up `path`: files of a format pcdiag reads, except `.txt` and
-    /// `.csv` (notes, licences and manifests as often as clouds) unless `format` says to read text.
-    public func picks(_ path: String) -> Bool {
+    /// Whether a folder (or, `matchedByPattern`, a glob) should pick up `path`. Without `format`: files
+    /// of a format pcdiag reads, except `.txt` and `.csv` (notes, licences and manifests as often as
+    /// clouds). With it: a folder's files of that format (the text formats as one family), and every
+    /// file a pattern matches, since the user chose the pattern (`'scans/*.dat'`).
+    public func picks(_ path: String, matchedByPattern: Bool = false) -> Bool {
+        if matchedByPattern && format != nil { return true }
         guard let found = PointCloudFormat(path: path) else { return false }
-        switch found {
-        case .txt, .csv: return format?.isText == true
-        default: return true
-        }
+        guard let format else { return found != .txt && found != .csv }
+        return found == format || (found.isText && format.isText)
     }
 
     /// `x,y,z,intensity`-style text as `binFields`; nil unless it names x, y and z once each, no name twice.

@@ -95,7 +95,11 @@ public enum CloudPaths {
         if input.contains(where: { "*?[".contains($0) }) {
             let matches = glob(input)
             guard !matches.isEmpty else { throw .unreadable(path: input, reason: "the pattern matches no file") }
-            return matches.filter(CloudReadOptions.process.picks)
+            let options = CloudReadOptions.process
+            return matches.filter { path in
+                var isFolder: ObjCBool = false
+                return options.picks(path, matchedByPattern: true) && !(fm.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue)
+            }
         }
         // A missing file stays in the list: reading it reports the problem in its own row.
         return [input]

@@ -48,6 +48,13 @@ import TestSupport
         #expect(plain.status == 0 && plain.stdout.split(separator: "\n").count == 2, "\(plain.stdout)\(plain.stderr)")
         let text = try CLI.run(["info", "--format", "jsonl", "--input-format", "txt", dir.appendingPathComponent("*.txt").path])
         #expect(text.status == 0 && text.stdout.contains("c.txt") && text.stdout.contains(#""points":2"#), "\(text.stdout)\(text.stderr)")
+        // With a format, a folder gives that format's files (text as one family), not the mesh.
+        let family = try CLI.run(["info", "--format", "jsonl", "--input-format", "txt", dir.path])
+        #expect(family.status == 0 && family.stdout.contains("a.xyz") && family.stdout.contains("c.txt") && !family.stdout.contains("b.off"), "\(family.stdout)\(family.stderr)")
+        // A pattern the user wrote takes every file it matches, whatever the extension.
+        try Data("1 2 3\n".utf8).write(to: dir.appendingPathComponent("d.dat"))
+        let dat = try CLI.run(["info", "--format", "jsonl", "--input-format", "xyz", dir.appendingPathComponent("*.dat").path])
+        #expect(dat.status == 0 && dat.stdout.contains("d.dat"), "\(dat.stdout)\(dat.stderr)")
     }
 
     /// convert writes CSV (header line) and NPY that read back with the same coordinates.

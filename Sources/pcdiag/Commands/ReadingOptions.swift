@@ -7,7 +7,7 @@ extension PointCloudFormat: ExpressibleByArgument {}
 /// all inputs, the layout of .bin records, what a mesh becomes.
 struct ReadingOptions: ParsableArguments {
     @Option(name: .customLong("input-format"), help: ArgumentHelp(
-        "Read every input as this format, whatever its extension: \(PointCloudFormat.allCases.map(\.rawValue).joined(separator: ", ")). Folders then pick up .txt and .csv files too.",
+        "Read every input as this format, whatever its extension: \(PointCloudFormat.allCases.map(\.rawValue).joined(separator: ", ")). Folders then take that format's files (.xyz .txt .csv .pts for any text format), and globs every file they match.",
         valueName: "format"))
     var inputFormat: PointCloudFormat?
 
