@@ -34,7 +34,7 @@ clean:
 # is never rebuilt with their flags. `make fuzz FUZZ_SECONDS=60` for a short sitting; findings go to
 # Fuzz/findings/<target>/.
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= pcd ply model manifest rows
+FUZZ_TARGETS ?= pcd ply model manifest rows text npy bin off obj stl las
 FUZZ_BUILD = swift build -c release --package-path Fuzz --scratch-path $(CURDIR)/.build-fuzz \
 	-Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
 

@@ -24,5 +24,12 @@ let package = Package(
         fuzzTarget("FuzzModel"),
         fuzzTarget("FuzzManifest"),
         fuzzTarget("FuzzRows"),
+        fuzzTarget("FuzzText"),
+        fuzzTarget("FuzzNPY"),
+        fuzzTarget("FuzzBin"),
+        fuzzTarget("FuzzOFF"),
+        fuzzTarget("FuzzOBJ"),
+        fuzzTarget("FuzzSTL"),
+        fuzzTarget("FuzzLAS"),
     ]
 )

@@ -124,8 +124,82 @@ def manifest():
     put("manifest", "plain.csv", "/data/a.pcd,chair\n  b.pcd , lamp \n\n\"c d.pcd\",\"table\"\r\n")
 
 
+def text():
+    put("text", "plain.pts", "4\n" + "".join(f"{x} {y} {z} {i * 10} {r} {g} {b}\n" for i, ((x, y, z), (r, g, b)) in enumerate(zip(POINTS, COLOURS))))
+    put("text", "header.pts", "x,y,z,red,green,blue,intensity\n" + "".join(f"{x},{y},{z},{r},{g},{b},nan\n" for (x, y, z), (r, g, b) in zip(POINTS, COLOURS)))
+    put("text", "modelnet.pts", "".join(f"{x};{y};{z};0;0;1\n" for x, y, z in POINTS))
+
+
+def npy_file(rows, descr="<f4", fortran=False, version=1):
+    header = f"{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': ({len(rows)}, {len(rows[0])}), }}"
+    length = 2 if version == 1 else 4
+    header += " " * ((64 - (10 + (length - 2) + len(header) + 1) % 64) % 64) + "\n"
+    cells = [v for col in zip(*rows) for v in col] if fortran else [v for row in rows for v in row]
+    code = ("<" if descr[0] != ">" else ">") + ("f" if descr[-1] == "4" else "d") * len(cells)
+    return (b"\x93NUMPY" + bytes([version, 0]) + struct.pack("<H" if version == 1 else "<I", len(header))
+            + header.encode() + struct.pack(code, *cells))
+
+
+def npy():
+    rows = [list(p) + [float(i)] for i, p in enumerate(POINTS)]
+    put("npy", "f4.npy", npy_file(rows))
+    put("npy", "f8-big-fortran.npy", npy_file(rows, descr=">f8", fortran=True, version=2))
+
+
+def bin_records():
+    put("bin", "kitti.bin", b"".join(struct.pack("<4f", *p, 0.5) for p in POINTS))
+
+
+def meshes():
+    vertices = "".join(f"{x} {y} {z}\n" for x, y, z in POINTS)
+    put("off", "modelnet.off", "OFF4 4 0\n" + vertices + "3 0 1 2\n3 0 1 3\n3 0 2 3\n4 1 2 3 0\n")
+    put("off", "comments.off", "OFF\n# a tetrahedron\n4 2 0\n" + vertices + "3 0 1 2 255 0 0\n3 1 2 3\n")
+    put("obj", "tetra.obj", "o t\n" + "".join(f"v {x} {y} {z}\n" for x, y, z in POINTS) + "vn 0 0 1\nf 1/1/1 2/1/1 3/1/1\nf -1 -2 -3 -4\n")
+    facets = [(0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)]
+    put("stl", "ascii.stl", "solid t\n" + "".join("facet normal 0 0 1\nouter loop\n" + "".join(
+        "vertex {} {} {}\n".format(*POINTS[i]) for i in f) + "endloop\nendfacet\n" for f in facets) + "endsolid t\n")
+    put("stl", "binary.stl", bytes(80) + struct.pack("<I", len(facets)) + b"".join(
+        struct.pack("<3f", 0, 0, 1) + b"".join(struct.pack("<3f", *POINTS[i]) for i in f) + b"\0\0" for f in facets))
+
+
+def las_file(fmt, minor, records):
+    lengths = {0: 20, 3: 34, 7: 36}
+    header_size = 375 if minor >= 4 else 227
+    h = bytearray(header_size)
+    h[0:4] = b"LASF"
+    h[24:26] = bytes([1, minor])
+    struct.pack_into("<HII", h, 94, header_size, header_size, 0)
+    struct.pack_into("<BHI", h, 104, fmt, lengths[fmt], len(records))
+    struct.pack_into("<6d", h, 131, 0.01, 0.01, 0.01, 0.0, 0.0, 0.0)
+    if minor >= 4:
+        struct.pack_into("<Q", h, 247, len(records))
+    body = b""
+    for i, (x, y, z) in enumerate(records):
+        rec = bytearray(lengths[fmt])
+        struct.pack_into("<3iH", rec, 0, int(x * 100), int(y * 100), int(z * 100), i)
+        if fmt >= 6:
+            rec[14], rec[16] = 0x11, 2
+        else:
+            rec[14], rec[15] = 0x09, 2
+        if fmt in (3, 7):
+            struct.pack_into("<3H", rec, 28 if fmt == 3 else 30, 65535, 0, 32768)
+        body += bytes(rec)
+    return bytes(h) + body
+
+
+def las():
+    put("las", "v12-format0.las", las_file(0, 2, POINTS))
+    put("las", "v12-format3.las", las_file(3, 2, POINTS))
+    put("las", "v14-format7.las", las_file(7, 4, POINTS))
+
+
 if __name__ == "__main__":
     pcd()
     ply()
     model()
     manifest()
+    text()
+    npy()
+    bin_records()
+    meshes()
+    las()

@@ -11,9 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$1; shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(pcd ply model manifest rows)
+[ ${#targets[@]} -gt 0 ] || targets=(pcd ply model manifest rows text npy bin off obj stl las)
 seconds=${FUZZ_SECONDS:-600}
-declare -A binary=([pcd]=FuzzPCD [ply]=FuzzPLY [model]=FuzzModel [manifest]=FuzzManifest [rows]=FuzzRows)
+declare -A binary=([pcd]=FuzzPCD [ply]=FuzzPLY [model]=FuzzModel [manifest]=FuzzManifest [rows]=FuzzRows
+                   [text]=FuzzText [npy]=FuzzNPY [bin]=FuzzBin [off]=FuzzOFF [obj]=FuzzOBJ [stl]=FuzzSTL [las]=FuzzLAS)
 logs=.build-fuzz/logs
 mkdir -p "$logs"
 # Swift's crash backtracer reads the crashed process's memory wholesale, which ASan reports as a
@@ -23,7 +24,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-suppressions=$PWD/Fuzz/ubsan.supp:print_stacktrace=1}
 for t in "${targets[@]}"; do
-    exe=$bin/${binary[$t]:?unknown fuzz target $t (pcd ply model manifest rows)}
+    exe=$bin/${binary[$t]:?unknown fuzz target $t (pcd ply model manifest rows text npy bin off obj stl las)}
     mkdir -p ".build-fuzz/corpus/$t" "Fuzz/findings/$t"
     echo "fuzz: $t for ${seconds}s (log: $logs/$t.log)" >&2
     # The fork-mode parent keeps going when a job crashes, and exits non-zero at the end if one did.

@@ -312,6 +312,54 @@ def models():
         write(MODELS, name, data)
 
 
+def formats():
+    """The formats pcdiag parses itself (text, NPY, .bin, meshes, LAS): a valid file of each kind, and
+    files broken the ways their readers must refuse. No random bytes, so this part can be rerun alone."""
+    P = POINTS
+    rows = "".join("{!r} {!r} {!r}\n".format(*p) for p in P)
+    npy_header = lambda descr, shape, fortran=False: (lambda h: b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode())(
+        "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }\n" % (descr, fortran, shape))
+    tetra = "3 0 1 2\n3 0 1 3\n3 0 2 3\n3 1 2 3\n"
+    las = bytearray(227)
+    las[0:4] = b"LASF"
+    las[24:26] = bytes([1, 2])
+    struct.pack_into("<HII", las, 94, 227, 227, 0)
+    struct.pack_into("<6d", las, 131, 0.001, 0.001, 0.001, 0, 0, 0)
+    def las_file(fmt, length, count, records):
+        h = bytearray(las)
+        struct.pack_into("<BHI", h, 104, fmt, length, count)
+        return bytes(h) + b"".join(records)
+    las_records = [struct.pack("<3iH", int(x * 1000), int(y * 1000), int(z * 1000), i) + bytes([0x09, 2]) + bytes(4) for i, (x, y, z) in enumerate(P)]
+    files = {
+        "valid-text-modelnet-resampled.txt": "".join("{!r},{!r},{!r},0,0,1\n".format(*p) for p in P),
+        "valid-npy-f8-fortran.npy": npy_header(">f8", (len(P), 3), True) + struct.pack(">%dd" % (3 * len(P)), *[p[a] for a in range(3) for p in P]),
+        "valid-kitti.bin": b"".join(struct.pack("<4f", *p, 0.5) for p in P),
+        "valid-off-modelnet.off": "OFF%d 4 0\n" % len(P) + rows + tetra,
+        "valid-stl-binary.stl": bytes(80) + struct.pack("<I", 4) + b"".join(
+            struct.pack("<3f", 0, 0, 1) + b"".join(struct.pack("<3f", *P[i]) for i in f) + b"\0\0" for f in [(0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)]),
+        "valid-las-format0.las": las_file(0, 20, len(P), las_records),
+        "fmt-text-column-missing.xyz": rows + "1 2\n",
+        "fmt-text-lying-count.pts": "4000000000\n" + rows,
+        "fmt-text-words.csv": "x,y,z\n1,2,3\none,two,three\n",
+        "fmt-text-all-nan.xyz": "nan nan nan\nnan 1 2\ninf 0 0\n",
+        "fmt-npy-short-data.npy": npy_header("<f4", (1000000, 3)) + bytes(12),
+        "fmt-npy-huge-shape.npy": npy_header("<f8", (10 ** 18, 3)),
+        "fmt-npy-integers.npy": npy_header("<i4", (1, 3)) + bytes(12),
+        "fmt-bin-broken-record.bin": bytes(18),
+        "fmt-off-huge-counts.off": "OFF\n4000000000 4000000000 0\n" + rows,
+        "fmt-off-bad-index.off": "OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 9\n",
+        "fmt-off-zero-area.off": "OFF\n3 1 0\n0 0 0\n1 0 0\n2 0 0\n3 0 1 2\n",
+        "fmt-obj-bad-index.obj": "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 9\n",
+        "fmt-stl-lying-count.stl": bytes(80) + struct.pack("<I", 2 ** 30) + bytes(50),
+        "fmt-las-huge-count.las": las_file(0, 20, 2 ** 32 - 1, las_records),
+        "fmt-las-format-11.las": las_file(11, 20, len(P), las_records),
+        "fmt-las-compressed.las": las_file(0x80, 20, len(P), las_records),
+        "fmt-laz.laz": las_file(0, 20, len(P), las_records),
+    }
+    for name, data in files.items():
+        write(CLOUDS, name, data)
+
+
 def _layout(tensors):
     offset = 0
     for name, dtype, shape, data in tensors:
@@ -336,3 +384,4 @@ if __name__ == "__main__":
     os.makedirs(MODELS)
     clouds()
     models()
+    formats()

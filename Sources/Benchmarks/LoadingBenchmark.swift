@@ -25,7 +25,7 @@ public struct LoadingBenchmark: Sendable {
         public var cloudsPerSecond: Double { Double(clouds) / seconds }
     }
 
-    /// The clouds of a data set: a CSV manifest's paths, or every .pcd/.ply file below a folder (a
+    /// The clouds of a data set: a CSV manifest's paths, or every cloud file below a folder (a
     /// class-folder tree included). Throws when there are none.
     public static func paths(in data: String) throws(PointCloudError) -> [String] {
         let paths = data.lowercased().hasSuffix(".csv") ? try LabelledSet(at: data).samples.map(\.path) : try CloudPaths.expand([data])

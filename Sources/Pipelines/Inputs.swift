@@ -22,7 +22,8 @@ public struct InputItem: Sendable, Equatable {
         var items = [InputItem]()
         for input in inputs {
             let found: [InputItem]
-            if input.lowercased().hasSuffix(".csv") && !input.hasPrefix("@") {
+            // A .csv is a manifest, unless --input-format says to read text clouds.
+            if input.lowercased().hasSuffix(".csv") && !input.hasPrefix("@") && CloudReadOptions.process.format?.isText != true {
                 let set = try LabelledSet(at: input)
                 found = set.samples.map { InputItem(path: $0.path, label: set.classes[$0.label]) }
             } else {
@@ -70,7 +71,7 @@ extension ModelMetadata {
     public func prepareInput(_ item: InputItem, raw: Bool = false) throws(PointCloudError) -> PreparedInput {
         let clock = ContinuousClock.now
         let path = item.path
-        let cloud = try PointCloud(contentsOf: path)
+        let cloud = try PointCloud(contentsOf: path, modelPoints: preprocessing.samplePoints)
         var prepared = cloud, floorless = false
         if raw {
             // Without preprocessing the points go in as they are; non-finite ones would poison the max pool.

@@ -45,7 +45,7 @@ public struct CloudDescription: Sendable, Equatable {
         centroid = SIMD3<Float>(sum / Double(finite.count))
     }
 
-    /// Reads and describes a .pcd or .ply file.
+    /// Reads and describes a cloud file (see `PointCloudFile.read`).
     public init(contentsOf path: String) throws(PointCloudError) {
         try self.init(PointCloudFile.read(path))
     }

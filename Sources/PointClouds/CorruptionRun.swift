@@ -140,7 +140,7 @@ public struct CorruptionRun: Sendable {
                 items.append(Item(path: path, relative: relative, inFolder: folder))
             }
         }
-        guard !items.isEmpty else { throw .invalid(path: arguments.joined(separator: " "), reason: "no .pcd or .ply files to corrupt") }
+        guard !items.isEmpty else { throw .invalid(path: arguments.joined(separator: " "), reason: "no point cloud files to corrupt") }
         return items
     }
 
@@ -161,7 +161,9 @@ public struct CorruptionRun: Sendable {
             throw .invalidArgument("\(output): \(items.count) files × \(corruptions.count) corruptions need an output folder, not a file name")
         }
         return items.map { item in
-            corruptions.map { c in (folder(output, c, several: corruptions.count > 1) as NSString).appendingPathComponent(item.relative) }
+            // A format pcdiag reads but does not write (a mesh, LAS, .bin) is written as PCD.
+            let name = PointCloudFormat(path: item.relative)?.isWritable == true ? item.relative : (item.relative as NSString).deletingPathExtension + ".pcd"
+            return corruptions.map { c in (folder(output, c, several: corruptions.count > 1) as NSString).appendingPathComponent(name) }
         }
     }
 

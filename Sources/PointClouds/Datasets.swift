@@ -21,7 +21,7 @@ public struct LabelledSet: Sendable {
             throw .unreadable(path: path, reason: "no such file or directory")
         }
         let pairs = isDirectory.boolValue ? try Self.folderPairs(path) : try Self.manifestPairs(path)
-        guard !pairs.isEmpty else { throw .invalid(path: path, reason: "the data set holds no .pcd or .ply files") }
+        guard !pairs.isEmpty else { throw .invalid(path: path, reason: "the data set holds no point cloud files") }
         classes = Array(Set(pairs.map(\.label))).sorted()
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         samples = pairs.map { Sample(path: $0.path, label: index[$0.label]!) }.sorted { $0.path < $1.path }
@@ -89,26 +89,31 @@ public enum CloudPaths {
         if fm.fileExists(atPath: input, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { return [input] }
             let found = try inFolder(input)
-            if found.isEmpty { throw .invalid(path: input, reason: "is a directory with no .pcd or .ply files in it") }
+            if found.isEmpty { throw .invalid(path: input, reason: "is a directory with no point cloud files in it") }
             return found
         }
         if input.contains(where: { "*?[".contains($0) }) {
             let matches = glob(input)
             guard !matches.isEmpty else { throw .unreadable(path: input, reason: "the pattern matches no file") }
-            return matches.filter { PointCloudFormat(path: $0) != nil }
+            let options = CloudReadOptions.process
+            return matches.filter { path in
+                var isFolder: ObjCBool = false
+                return options.picks(path, matchedByPattern: true) && !(fm.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue)
+            }
         }
         // A missing file stays in the list: reading it reports the problem in its own row.
         return [input]
     }
 
-    /// Every .pcd/.ply file below `folder`, sorted by path.
+    /// Every cloud file below `folder` (`CloudReadOptions.picks`), sorted by path.
     static func inFolder(_ folder: String) throws(PointCloudError) -> [String] {
         guard let walker = FileManager.default.enumerator(atPath: folder) else {
             throw .unreadable(path: folder, reason: "cannot list the folder")
         }
         var paths = [String]()
+        let options = CloudReadOptions.process
         while let relative = walker.nextObject() as? String {
-            if PointCloudFormat(path: relative) != nil { paths.append((folder as NSString).appendingPathComponent(relative)) }
+            if options.picks(relative) { paths.append((folder as NSString).appendingPathComponent(relative)) }
         }
         return paths.sorted()
     }
@@ -145,7 +150,7 @@ public struct CloudLoader: Sendable {
 
     public func load(_ path: String) -> Result<PointCloud, PointCloudError> {
         Result { () throws(PointCloudError) -> PointCloud in
-            let cloud = try PointCloud(contentsOf: path)
+            let cloud = try PointCloud(contentsOf: path, modelPoints: preprocessing?.samplePoints)
             return try preprocessing?.apply(to: cloud, path: path).cloud ?? cloud
         }
     }

@@ -2,14 +2,23 @@ import CPCL
 import Foundation
 import Support
 
-/// Reading and writing .pcd and .ply files through PCL.
+/// The file formats pcdiag reads, named by their extensions. PCD and PLY go through PCL; the others are
+/// parsed here. XYZ, TXT, CSV, PTS and NPY are also written.
 public enum PointCloudFormat: String, Sendable, Codable, CaseIterable {
-    case pcd, ply
+    case pcd, ply, xyz, txt, csv, pts, npy, bin, off, obj, stl, las, laz
 
     /// The format a path's extension names, case-insensitively.
     public init?(path: String) {
         self.init(rawValue: (path as NSString).pathExtension.lowercased())
     }
+
+    /// One point per line of text.
+    public var isText: Bool { [.xyz, .txt, .csv, .pts].contains(self) }
+    /// Whether pcdiag writes it (`convert`, `preprocess`, `-o`).
+    public var isWritable: Bool { [.pcd, .ply, .xyz, .txt, .csv, .pts, .npy].contains(self) }
+
+    /// The extensions read, for messages.
+    static let list = allCases.map { "." + $0.rawValue }.joined(separator: " ")
 }
 
 /// How a file stores its data.
@@ -40,19 +49,60 @@ public struct PointCloudFile: Sendable {
     public var encoding: PointCloudEncoding
     public var cloud: PointCloud
 
-    /// Reads a .pcd (ascii, binary, binary_compressed; organized or not) or .ply (ascii or binary of
-    /// either endianness; float, double or integer properties; vertices of a mesh) file.
+    /// Reads a cloud file, its format chosen by `options.format` or else by the extension:
     ///
-    /// Fields other than x, y, z and rgb/rgba are kept as float fields; PCD padding fields ("_") are
-    /// dropped. Throws `PointCloudError` for anything that is not a readable, consistent cloud,
-    /// including a cloud without points.
-    public static func read(_ path: String) throws(PointCloudError) -> PointCloudFile {
-        guard let format = PointCloudFormat(path: path) else {
+    /// - .pcd (ascii, binary, binary_compressed; organized or not) and .ply (ascii or binary of either
+    ///   endianness; float, double or integer properties; vertices of a mesh), through PCL. Fields other
+    ///   than x, y, z and rgb/rgba are kept as float fields; PCD padding fields ("_") are dropped.
+    /// - .xyz .txt .csv .pts text (`TextCloudReader`), .npy arrays (`NumPyReader`), .bin float32 records
+    ///   (`RawRecordReader`, laid out as `options.binFields`), .las (`LASReader`).
+    /// - .off .obj .stl meshes (`MeshReader`): their surface sampled per `options.mesh` — with the
+    ///   default, `modelPoints` points when a model will read the cloud, else 2,048 — or their vertices.
+    ///
+    /// Every reader checks what a header promises against the file's size before allocating for it.
+    /// Throws `PointCloudError` for anything that is not a readable, consistent cloud, including a cloud
+    /// without points; NaN coordinates are kept (`finiteCount` tells).
+    public static func read(_ path: String, options: CloudReadOptions = .process, modelPoints: Int? = nil) throws(PointCloudError) -> PointCloudFile {
+        guard let format = options.format ?? PointCloudFormat(path: path) else {
             let ext = (path as NSString).pathExtension
             throw .invalid(path: path, reason: ext.isEmpty
-                ? "no file extension (pcdiag reads .pcd and .ply)"
-                : "unsupported file type '.\(ext)' (pcdiag reads .pcd and .ply)")
+                ? "no file extension (pcdiag reads \(PointCloudFormat.list); or give --input-format)"
+                : "unsupported file type '.\(ext)' (pcdiag reads \(PointCloudFormat.list); or give --input-format)")
         }
+        switch format {
+        case .pcd, .ply:
+            guard PointCloudFormat(path: path) == format else {
+                throw .invalid(path: path, reason: "PCL reads .\(format.rawValue) files by their extension; rename the file to .\(format.rawValue)")
+            }
+            return try readThroughPCL(path, format: format)
+        case .laz:
+            try FileBytes.checkRegularFile(path)
+            throw LASReader.compressed(path)
+        default:
+            let bytes = try FileBytes.read(path)
+            let cloud: PointCloud
+            var encoding = PointCloudEncoding.binary
+            switch format {
+            case .npy: cloud = try NumPyReader.read(bytes, path: path)
+            case .bin: cloud = try RawRecordReader.read(bytes, path: path, fields: options.binFields)
+            case .las: cloud = try LASReader.read(bytes, path: path)
+            case .off, .obj, .stl:
+                let mesh = try MeshReader.read(bytes, path: path, format: format)
+                if mesh.isText { encoding = .ascii }
+                switch options.mesh {
+                case .vertices: cloud = try mesh.vertexCloud(path: path)
+                case .sample(let points):
+                    cloud = try mesh.sampled(points ?? modelPoints ?? CloudReadOptions.defaultMeshPoints, seed: options.meshSeed, path: path)
+                }
+            default:
+                cloud = try TextCloudReader.read(bytes, path: path, format: format)
+                encoding = .ascii
+            }
+            return PointCloudFile(path: path, format: format, encoding: encoding, cloud: cloud)
+        }
+    }
+
+    private static func readThroughPCL(_ path: String, format: PointCloudFormat) throws(PointCloudError) -> PointCloudFile {
         var handle: OpaquePointer?
         var encoding = CPCL_ASCII
         var error = cpcl_error()
@@ -70,16 +120,18 @@ public struct PointCloudFile: Sendable {
 }
 
 extension PointCloud {
-    /// Reads a cloud from a .pcd or .ply file; see `PointCloudFile.read`.
-    public init(contentsOf path: String) throws(PointCloudError) {
-        self = try PointCloudFile.read(path).cloud
+    /// Reads a cloud file; see `PointCloudFile.read`.
+    public init(contentsOf path: String, options: CloudReadOptions = .process, modelPoints: Int? = nil) throws(PointCloudError) {
+        self = try PointCloudFile.read(path, options: options, modelPoints: modelPoints).cloud
     }
 
-    /// Writes the cloud, all fields included, as .pcd or .ply (by extension). The file appears whole or
-    /// not at all (written beside the target, then renamed). PLY has no compressed encoding.
+    /// Writes the cloud, all fields included, by extension: .pcd or .ply (through PCL, in `encoding`;
+    /// PLY has no compressed encoding), .xyz .txt .pts .csv text with a header line, or .npy float32
+    /// (`CloudTextWriter`, `NumPyWriter`; `encoding` does not apply). The file appears whole or not at
+    /// all (written beside the target, then renamed).
     public func write(to path: String, encoding: PointCloudEncoding = .binary) throws(PointCloudError) {
-        guard PointCloudFormat(path: path) != nil else {
-            throw .unwritable(path: path, reason: "unsupported output type (use .pcd or .ply)")
+        guard let format = PointCloudFormat(path: path), format.isWritable else {
+            throw .unwritable(path: path, reason: "unsupported output type (use .pcd, .ply, .xyz, .txt, .csv, .pts or .npy)")
         }
         let directory = (path as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
@@ -87,6 +139,8 @@ extension PointCloud {
            !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue {
             throw .unwritable(path: path, reason: "the directory '\(directory)' does not exist")
         }
+        if format == .npy { return try FileBytes.write(NumPyWriter.bytes(self), to: path) }
+        if format.isText { return try FileBytes.write(CloudTextWriter.bytes(self, separator: format == .csv ? "," : " "), to: path) }
         let handle = try BridgeCloud.encode(self)
         defer { cpcl_cloud_free(handle) }
         var error = cpcl_error()

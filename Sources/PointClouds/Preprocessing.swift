@@ -170,6 +170,11 @@ public struct Preprocessing: Sendable, Equatable, Codable {
 
     public init(steps: [PreprocessStep]) { self.steps = steps }
 
+    /// The point count the steps resample to (a model's input size), if they do.
+    public var samplePoints: Int? {
+        steps.lazy.compactMap { if case .sample(let n, _) = $0 { n } else { nil } }.first
+    }
+
     /// Why stored steps cannot be used (too many, or one out of `PreprocessStep.Limits`), or nil.
     public var problem: String? {
         if steps.count > PreprocessStep.Limits.steps {

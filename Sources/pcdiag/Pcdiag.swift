@@ -13,7 +13,10 @@ struct Pcdiag: ParsableCommand {
         commandName: "pcdiag",
         abstract: "Point cloud classification with domain-shift diagnostics.",
         discussion: """
-            Reads PCD and PLY scans through the Point Cloud Library and prepares them for classification.
+            Reads scans and models — PCD and PLY through the Point Cloud Library; XYZ/TXT/CSV/PTS text, NumPy \
+            .npy, KITTI/nuScenes .bin, OFF/OBJ/STL meshes (surface-sampled) and LAS parsed by pcdiag — by \
+            extension or --input-format, and prepares them for classification. LAZ: convert it with \
+            'pdal translate' or 'las2las' first.
 
             Results go to stdout, logs and progress to stderr. Exit status: 0 ok, 1 internal error, 2 usage, \
             3 unreadable or invalid input, 4 model problem, 5 some inputs of several failed, 6 output not \

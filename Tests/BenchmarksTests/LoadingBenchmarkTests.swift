@@ -26,4 +26,20 @@ import TestSupport
         #expect(measurements.map(\.name) == ["read bytes", "load (PCL)", "load + preprocess", "load + preprocess with floor removal"])
         #expect(measurements.allSatisfy { $0.clouds == 3 && $0.seconds > 0 && $0.cloudsPerSecond == 3 / $0.seconds })
     }
+
+    /// Every format's copies of the same clouds read back whole (the benchmark checks it), PCD first.
+    @Test func everyFormatIsTimedOnTheSameClouds() throws {
+        let root = TestPaths.scratch()
+        let names = try (0 ..< 3).map { k -> String in
+            let path = root.appendingPathComponent("\(k).pcd").path
+            try PointCloud(positions: (0 ..< 100 + k).map { SIMD3(Float($0 % 7) / 3, -Float($0 % 11), Float($0) / 100) }).write(to: path)
+            return path
+        }
+        let scratch = root.appendingPathComponent("formats")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let measurements = try FormatBenchmark(threads: 2, repeats: 1).run(names, scratch: scratch.path)
+        #expect(measurements.map(\.name) == FormatBenchmark.formats.map(\.name) && measurements.first?.name == "pcd binary (PCL)")
+        #expect(measurements.allSatisfy { $0.clouds == 3 && $0.seconds > 0 })
+        #expect(!FileManager.default.fileExists(atPath: scratch.path), "the copies are removed")
+    }
 }

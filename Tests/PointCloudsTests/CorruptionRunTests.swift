@@ -71,7 +71,7 @@ import TestSupport
             Issue.record("no clouds among the inputs")
             return
         }
-        #expect(none.contains("no .pcd or .ply files"))
+        #expect(none.contains("no point cloud files"))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("o").path), "nothing written by a refused plan")
     }
 

@@ -49,8 +49,18 @@ import TestSupport
             ("absurd POINTS value", file("absurd.pcd", Data(pcdHeader(points: 90_000_000_000, width: 90_000_000_000, data: "binary").utf8)), 3, "implausible"),
             ("zero points", file("zero.pcd", Data(pcdHeader(points: 0, data: "ascii").utf8)), 3, "no points"),
             ("all-NaN points", file("nan.pcd", Data((pcdHeader(points: 3, data: "ascii") + "nan nan nan\n" + "nan 1 2\n" + "inf 0 0\n").utf8)), 3, "no valid points"),
-            ("unsupported extension", file("cloud.xyz", Data("1 2 3\n".utf8)), 3, "unsupported file type"),
+            ("unsupported extension", file("cloud.abc", Data("1 2 3\n".utf8)), 3, "unsupported file type"),
             ("PLY without vertices", file("faces.ply", Data("ply\nformat ascii 1.0\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n3 0 1 2\n".utf8)), 3, "no vertex element"),
+            ("text with a column missing", file("short.xyz", Data("1 2 3\n4 5\n".utf8)), 3, "line 2 has 2 values, expected 3"),
+            ("NPY shorter than its shape", file("short.npy", Data([0x93]) + Data("NUMPY".utf8) + Data([1, 0, 70, 0])
+                + Data("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 3), }".utf8) + Data(count: 12)), 3, "needs 12000000 bytes"),
+            ("random bytes as .npy", file("random.npy", randomBytes(4096, seed: 4)), 3, "NUMPY"),
+            (".bin of a broken record", file("broken.bin", randomBytes(18, seed: 5)), 3, "whole number of 16-byte records"),
+            ("OFF with huge counts", file("huge.off", Data("OFF\n4000000000 1 0\n0 0 0\n".utf8)), 3, "promises 4000000000 vertices"),
+            ("random bytes as .off", file("random.off", randomBytes(4096, seed: 6)), 3, "OFF"),
+            ("binary STL with a lying count", file("lying.stl", Data(count: 80) + Data([0, 0, 0, 0x40]) + Data(count: 50)), 3, "the header says 1073741824 triangles"),
+            ("random bytes as .las", file("random.las", randomBytes(4096, seed: 7)), 3, "LASF"),
+            ("LAZ", file("tile.laz", randomBytes(300, seed: 8)), 3, "pdal translate"),
             ("PLY with fewer vertices than declared", file("few.ply", Data("ply\nformat binary_little_endian 1.0\nelement vertex 1000\nproperty float x\nproperty float y\nproperty float z\nend_header\n".utf8) + randomBytes(120, seed: 3)), 3, "truncated"),
         ]
     }()

@@ -13,6 +13,8 @@ import TestSupport
     static let valid: Set<String> = [
         "valid-pcd-ascii.pcd", "valid-pcd-binary.pcd", "valid-pcd-compressed.pcd", "valid-pcd-some-nan.pcd",
         "valid-ply-ascii.ply", "valid-ply-binary-le.ply", "valid-ply-binary-be.ply", "valid-ply-with-faces.ply",
+        "valid-text-modelnet-resampled.txt", "valid-npy-f8-fortran.npy", "valid-kitti.bin", "valid-off-modelnet.off",
+        "valid-stl-binary.stl", "valid-las-format0.las",
         "valid-tiny-pointnet.safetensors", "valid-tiny-pointnet-f16.safetensors", "valid-tiny-pointnet-calibrated.safetensors",
     ]
 

@@ -52,6 +52,7 @@ struct AdaptCommand: ParsableCommand {
     @OptionGroup var recipe: AdaptRecipeOptions
     @Flag(help: "Continue from the checkpoint beside -o.") var resume = false
     @Flag(help: "Overwrite an existing output model.") var force = false
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -59,6 +60,7 @@ struct AdaptCommand: ParsableCommand {
     }
 
     func run() throws {
+        reading.install()
         let console = global.console
         let files = RunFiles(model: output, resume: resume, patience: recipe.patience)
         // --resume continues a checkpoint; without one it must not replace what is there.

@@ -24,7 +24,7 @@ struct BatchCommand: ParsableCommand {
             the same split on every machine; run the n shards anywhere and join them with pcdiag merge.
             """)
 
-    @Argument(help: "Point cloud files (.pcd, .ply), folders, globs, @list files or CSV manifests (path,label).")
+    @Argument(help: "Point cloud files (.pcd .ply .xyz .txt .csv .pts .npy .bin .off .obj .stl .las), folders, globs, @list files or CSV manifests (path,label).")
     var inputs: [String]
 
     @OptionGroup var modelOptions: ModelOptions
@@ -61,6 +61,7 @@ struct BatchCommand: ParsableCommand {
     @Flag(help: "Start -o over instead of resuming it; overwrite --report and --summary.")
     var force = false
 
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -71,6 +72,7 @@ struct BatchCommand: ParsableCommand {
     }
 
     func run() throws {
+        reading.install()
         let console = global.console
         try CommandFailure.checkOutputs(summaryOptions.outputs, force: force)
         let model = try modelOptions.load()

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Benchmarks
 import Output
@@ -12,7 +13,9 @@ struct BenchCommand: ParsableCommand {
             Loading (with --data): reading the files' bytes only (the file system's ceiling), loading them \
             through PCL into point clouds, and loading plus the standard preprocessing; clouds per second, \
             with 'vs_read' the ratio to the bytes-only read of the same run. Without --data, loading is not \
-            measured. Networks (--only models): on \
+            measured. Formats (--only formats, with --data): the same clouds' points written in every \
+            format pcdiag reads (meshes as vertices), then read back; clouds per second, with 'vs_pcd' \
+            the ratio to binary PCD in the same run. Networks (--only models): on \
             random 1024-point clouds, inference at batch 16 (inference_clouds_per_s), one cloud \
             (latency_ms), forward + input gradient at batch 16 (saliency_clouds_per_s), an Adam training \
             step at batch 16 (train_clouds_per_s); and, each in a fresh process, the peak resident memory \
@@ -33,24 +36,27 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Worker threads for loading (default: all cores).", valueName: "n"))
     var threads: Int?
 
-    @Option(help: "Run only one part: load, models, or one model (pointnet, dgcnn).")
+    @Option(help: "Run only one part: load, formats (reading speed of each file format; not run otherwise), models, or one model (pointnet, dgcnn).")
     var only: String?
 
     @Option(help: "Output format.")
     var format: OutputFormat = .table
 
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
         guard self.repeat >= 1 else { throw ValidationError("--repeat must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let only, !["load", "models", "pointnet", "dgcnn"].contains(only) {
-            throw ValidationError("--only takes load, models, pointnet or dgcnn")
+        if let only, !["load", "formats", "models", "pointnet", "dgcnn"].contains(only) {
+            throw ValidationError("--only takes load, formats, models, pointnet or dgcnn")
         }
-        if only == "load", data == nil { throw ValidationError("--only load needs --data DIR, the clouds to load") }
+        if let only, ["load", "formats"].contains(only), data == nil { throw ValidationError("--only \(only) needs --data DIR, the clouds to load") }
     }
 
     func run() throws {
+        reading.install()
+        if only == "formats", let data { return try runFormats(data) }
         if only == nil || only == "load" {
             if let data {
                 try runLoading(data)
@@ -59,6 +65,17 @@ struct BenchCommand: ParsableCommand {
             }
         }
         if only != "load" { try runModels() }
+    }
+
+    func runFormats(_ data: String) throws {
+        let paths = try LoadingBenchmark.paths(in: data)
+        let benchmark = FormatBenchmark(threads: threads ?? Parallelism.workers, repeats: self.repeat)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pcdiag-bench-formats-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        global.console.info("bench: \(paths.count) clouds from \(data) in \(FormatBenchmark.formats.count) formats, \(benchmark.threads) threads, \(self.repeat) repeats")
+        let printer = RecordPrinter(format: format, columns: FormatBenchmark.columns)
+        benchmark.records(try benchmark.run(paths, scratch: scratch)).forEach(printer.emit)
+        printer.finish()
     }
 
     func runModels() throws {

@@ -55,6 +55,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Output format: table, json (one object), jsonl or csv (one row per indicator, shortfall term and the fragility score).")
     var format: OutputFormat = .table
 
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -72,6 +73,7 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     func run() throws {
+        reading.install()
         try CommandFailure.checkOutputs([output] + (diagnoses.map { [$0] } ?? []), force: force)
         let model = try modelOptions.load()
         let plan = CalibrationPlan(corruptions: try parsedCorruptions(), limit: limit, recall: recall, seed: seed, options: diagnosis.options())

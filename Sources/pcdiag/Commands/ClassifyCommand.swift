@@ -17,7 +17,7 @@ struct ClassifyCommand: ParsableCommand {
             fragility, fragile, reasons, time_ms, top, logits), an array for several.
             """)
 
-    @Argument(help: "Point cloud files (.pcd, .ply), folders, globs, @list files or CSV manifests (path,label).")
+    @Argument(help: "Point cloud files (.pcd .ply .xyz .txt .csv .pts .npy .bin .off .obj .stl .las), folders, globs, @list files or CSV manifests (path,label).")
     var inputs: [String]
 
     @OptionGroup var modelOptions: ModelOptions
@@ -37,6 +37,7 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Output format: table, json, jsonl or csv.")
     var format: OutputFormat = .table
 
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -45,6 +46,7 @@ struct ClassifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        reading.install()
         let console = global.console
         let model = try modelOptions.load()
         var plan = BatchPlan()

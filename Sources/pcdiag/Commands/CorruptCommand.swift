@@ -26,7 +26,7 @@ struct CorruptCommand: ParsableCommand {
             --force. Prints one summary row per corruption: files, points in and out.
             """)
 
-    @Argument(help: ArgumentHelp("Input clouds (.pcd, .ply), folders, globs or @list files, then the output.", valueName: "in… out"))
+    @Argument(help: ArgumentHelp("Input clouds (any format pcdiag reads), folders, globs or @list files, then the output.", valueName: "in… out"))
     var paths: [String] = []
 
     @Option(help: ArgumentHelp("""
@@ -46,6 +46,7 @@ struct CorruptCommand: ParsableCommand {
     var format: OutputFormat = .table
 
     @OptionGroup var out: CloudOutputOptions
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -57,6 +58,7 @@ struct CorruptCommand: ParsableCommand {
     }
 
     func run() throws {
+        reading.install()
         let console = global.console
         let job = try CorruptionRun(inputs: Array(paths.dropLast()), output: paths[paths.count - 1], corruptions: corruptions,
                                     encoding: out.encoding, force: out.force, seed: seed)

@@ -23,9 +23,11 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Output format: table, json (one object), jsonl or csv (one row per class).")
     var format: OutputFormat = .table
 
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
+        reading.install()
         let model = try modelOptions.load()
         let (result, skipped) = try model.evaluate(data: data, limit: subset.limit, seed: subset.seed, batchSize: subset.batchSize, console: global.console)
         printEvaluation(format, object: result.record(model: try modelOptions.resolvedPath(), data: data, skipped: skipped),

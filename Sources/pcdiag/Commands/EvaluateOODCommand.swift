@@ -41,6 +41,7 @@ struct EvaluateOODCommand: ParsableCommand {
     @Option(help: "Output format: table, json (one object), jsonl or csv (one row per indicator).")
     var format: OutputFormat = .table
 
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -49,6 +50,7 @@ struct EvaluateOODCommand: ParsableCommand {
     }
 
     func run() throws {
+        reading.install()
         let model = try modelOptions.load()
         let excluded = Set((exclude ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         let result = try OODEvaluation.run(try modelOptions.diagnostician(for: model), id: id, labels: labels, ood: ood, excluding: excluded,

@@ -17,15 +17,17 @@ struct InfoCommand: ParsableCommand {
             on stderr with exit status 4.
             """)
 
-    @Argument(help: "Point cloud files (.pcd, .ply), folders, globs or @list files.")
+    @Argument(help: "Point cloud files (.pcd .ply .xyz .txt .csv .pts .npy .bin .off .obj .stl .las), folders, globs or @list files.")
     var inputs: [String]
 
     @Option(help: "Output format: table, json (one object for one file, else an array), jsonl (one object per line) or csv.")
     var format: OutputFormat = .table
 
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
+        reading.install()
         let console = global.console
         let paths = try CloudPaths.expand(inputs)
         let printer = RecordPrinter(format: format, columns: [

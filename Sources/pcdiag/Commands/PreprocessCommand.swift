@@ -15,10 +15,10 @@ struct PreprocessCommand: ParsableCommand {
             before and after, the steps) on stdout.
             """)
 
-    @Argument(help: "Input cloud (.pcd or .ply).")
+    @Argument(help: "Input cloud (any format pcdiag reads; see --input-format).")
     var input: String
 
-    @Argument(help: "Output cloud (.pcd or .ply).")
+    @Argument(help: "Output cloud (.pcd, .ply, .xyz, .txt, .pts, .csv or .npy).")
     var output: String
 
     @Option(help: "Points in the output (0: keep all).")
@@ -36,6 +36,7 @@ struct PreprocessCommand: ParsableCommand {
     var format: OutputFormat = .table
 
     @OptionGroup var out: CloudOutputOptions
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -50,6 +51,7 @@ struct PreprocessCommand: ParsableCommand {
     }
 
     func run() throws {
+        reading.install()
         let console = global.console
         let cloud = try PointCloud(contentsOf: input)
         let prepared = try pipeline.apply(to: cloud, path: input)

@@ -37,9 +37,11 @@ struct RobustnessCommand: ParsableCommand {
     @Option(help: "Output format: table, json (one object), jsonl or csv (one row per corruption and severity).")
     var format: OutputFormat = .table
 
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
+        reading.install()
         let corruptions = kind.kinds.flatMap { k in severity.levels.map { Corruption(k, severity: $0) } }
         let referenceModel = try reference.map { try Model.load($0) }
         let (result, referenceResult) = try Robustness.measure(try modelOptions.load(), reference: referenceModel, data: data, corruptions: corruptions,

@@ -22,7 +22,7 @@ struct SaliencyCommand: ParsableCommand {
             the front and the side), as .svg or .png, for one input.
             """)
 
-    @Argument(help: "Point cloud files (.pcd, .ply), folders, globs or @list files.")
+    @Argument(help: "Point cloud files (.pcd .ply .xyz .txt .csv .pts .npy .bin .off .obj .stl .las), folders, globs or @list files.")
     var inputs: [String]
 
     @Option(name: .shortAndLong, help: "Output cloud (one input) or folder (several).")
@@ -49,6 +49,7 @@ struct SaliencyCommand: ParsableCommand {
     var format: OutputFormat = .table
 
     @OptionGroup var out: CloudOutputOptions
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -63,6 +64,7 @@ struct SaliencyCommand: ParsableCommand {
     }
 
     func run() throws {
+        reading.install()
         let console = global.console
         var export = SaliencyExport(model: try modelOptions.load())
         let classes = export.model.metadata.classes

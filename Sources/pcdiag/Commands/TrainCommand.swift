@@ -37,6 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Also augment with random rotations about the up (z) axis.") var rotate = false
     @Flag(help: "Continue from the checkpoint beside -o.") var resume = false
     @Flag(help: "Overwrite an existing output model.") var force = false
+    @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -45,6 +46,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        reading.install()
         let console = global.console
         let files = RunFiles(model: output, resume: resume)
         // --resume continues a checkpoint; without one it must not replace what is there.
