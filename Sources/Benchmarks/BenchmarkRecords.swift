@@ -38,12 +38,15 @@ extension LoadingBenchmark {
     ]
 
     /// One row per measurement, each against the first (reading the bytes only).
-    public func records(_ measurements: [Measurement]) -> [Record] {
-        let read = measurements.first?.seconds ?? .nan
+    public func records(_ measurements: [Measurement]) -> [Record] { records(measurements, named: "measurement", against: "vs_read") }
+
+    /// Rows whose `ratioKey` is each measurement's speed relative to the first's.
+    func records(_ measurements: [Measurement], named nameKey: String, against ratioKey: String) -> [Record] {
+        let first = measurements.first?.seconds ?? .nan
         return measurements.map { m in
             Record(fields: [
-                ("measurement", .string(m.name)), ("clouds", .int(m.clouds)), ("median_s", .double(m.seconds)),
-                ("clouds_per_s", .double(m.cloudsPerSecond.rounded())), ("vs_read", .double((read / m.seconds * 1000).rounded() / 1000)),
+                (nameKey, .string(m.name)), ("clouds", .int(m.clouds)), ("median_s", .double(m.seconds)),
+                ("clouds_per_s", .double(m.cloudsPerSecond.rounded())), (ratioKey, .double((first / m.seconds * 1000).rounded() / 1000)),
                 ("threads", .int(threads)),
             ])
         }

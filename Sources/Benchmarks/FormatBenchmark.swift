@@ -7,16 +7,7 @@ import Support
 /// format holds the same data) written once in each format to a scratch folder, then read back
 /// on `threads` workers, medians over repeats. Meshes are read as their vertices (OFF and OBJ list
 /// the points with no faces; binary STL groups them in threes, the last repeated to fill a triangle).
-public struct FormatBenchmark: Sendable {
-    public var threads: Int
-    public var repeats: Int
-
-    public init(threads: Int = Parallelism.workers, repeats: Int = 5) {
-        precondition(threads >= 1 && repeats >= 1)
-        self.threads = threads
-        self.repeats = repeats
-    }
-
+extension LoadingBenchmark {
     /// The formats timed, PCD (binary, PCL) first: the others are compared to it.
     public static let formats: [(name: String, ext: String)] = [
         ("pcd binary (PCL)", "pcd"), ("ply binary (PCL)", "ply"), ("xyz text", "xyz"), ("csv text", "csv"),
@@ -27,7 +18,7 @@ public struct FormatBenchmark: Sendable {
     /// Writes the clouds at `paths` in every format below `scratch` (which must exist), reads each
     /// format's copies back (each checked once to give all its points), and removes them. Clouds that
     /// do not read are left out.
-    public func run(_ paths: [String], scratch: String) throws(PointCloudError) -> [LoadingBenchmark.Measurement] {
+    public func readingFormats(_ paths: [String], scratch: String) throws(PointCloudError) -> [Measurement] {
         let clouds = CloudLoader(threads: threads).load(paths).compactMap { try? $0.get() }.map { PointCloud(positions: $0.positions) }
         guard !clouds.isEmpty else { throw .invalid(path: scratch, reason: "none of the clouds could be read") }
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -99,19 +90,10 @@ public struct FormatBenchmark: Sendable {
         return bytes
     }
 
-    public static let columns: [RecordPrinter.Column] = [
+    public static let formatColumns: [RecordPrinter.Column] = [
         .init(key: "format", title: "FORMAT"), .init(key: "clouds_per_s", title: "CLOUDS/S"), .init(key: "vs_pcd", title: "VS PCD"),
     ]
 
     /// One row per format, each against the first (PCD).
-    public func records(_ measurements: [LoadingBenchmark.Measurement]) -> [Record] {
-        let pcd = measurements.first?.seconds ?? .nan
-        return measurements.map { m in
-            Record(fields: [
-                ("format", .string(m.name)), ("clouds", .int(m.clouds)), ("median_s", .double(m.seconds)),
-                ("clouds_per_s", .double(m.cloudsPerSecond.rounded())), ("vs_pcd", .double((pcd / m.seconds * 1000).rounded() / 1000)),
-                ("threads", .int(threads)),
-            ])
-        }
-    }
+    public func formatRecords(_ measurements: [Measurement]) -> [Record] { records(measurements, named: "format", against: "vs_pcd") }
 }

@@ -36,6 +36,9 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Also log what each step does.")
     var verbose = false
 
+    @Option(help: "Format of the results on stdout: table, json (one object, or an array of rows), jsonl (an object a line) or csv (the command's overview says what a row is).")
+    var format: OutputFormat = .table
+
     var console: Console { Console(level: quiet ? .quiet : verbose ? .verbose : .normal) }
 
     /// The command line as a model records it: a resumed run is the same run, so without --resume.

@@ -37,8 +37,8 @@ import TestSupport
         }
         let scratch = root.appendingPathComponent("formats")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        let measurements = try FormatBenchmark(threads: 2, repeats: 1).run(names, scratch: scratch.path)
-        #expect(measurements.map(\.name) == FormatBenchmark.formats.map(\.name) && measurements.first?.name == "pcd binary (PCL)")
+        let measurements = try LoadingBenchmark(threads: 2, repeats: 1).readingFormats(names, scratch: scratch.path)
+        #expect(measurements.map(\.name) == LoadingBenchmark.formats.map(\.name) && measurements.first?.name == "pcd binary (PCL)")
         #expect(measurements.allSatisfy { $0.clouds == 3 && $0.seconds > 0 })
         #expect(!FileManager.default.fileExists(atPath: scratch.path), "the copies are removed")
     }

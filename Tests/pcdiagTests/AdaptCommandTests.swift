@@ -26,7 +26,7 @@ struct AdaptCommandTests {
 
     static func adapt(_ output: String, _ extra: [String]) throws -> CLI.Run {
         try CLI.run(["adapt", "--model", shipped, "--source", DiagnosticsCommandTests.manifest, "-o", output,
-                     "--epochs", "2", "--batch-size", "8", "--limit", "40"] + extra, timeout: 600)
+                     "--epochs", "2", "--batch-size", "8", "--limit", "40", "--format", "json"] + extra, timeout: 600)
     }
 
     static func json(_ path: String) throws -> [String: Any] {

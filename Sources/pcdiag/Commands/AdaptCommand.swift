@@ -76,11 +76,16 @@ struct AdaptCommand: ParsableCommand {
                                  targetLabels: data.targetLabels)
             .run(files, sourceModel: sourceModelPath, sourceData: source, targetData: target.joined(separator: " "),
                  command: GlobalOptions.commandWithoutResume, observer: ConsoleTrainingObserver(console))
-        RecordPrinter(format: .jsonl, columns: []).emit(Record(fields: [
+        let printer = RecordPrinter(format: global.format, columns: [
+            .init(key: "model", title: "MODEL"), .init(key: "epoch", title: "EPOCH"),
+            .init(key: "source_validation_accuracy", title: "SOURCE VAL"), .init(key: "target_accuracy", title: "TARGET"),
+        ], single: true)
+        printer.emit(Record(fields: [
             ("model", .string(output)), ("report", .string(AdaptationReport.path(beside: output))), ("epoch", result.best.map { .int($0.epoch) } ?? .null),
             ("source_validation_accuracy", result.best.map { .double($0.sourceValidationAccuracy) } ?? .null),
             ("target_accuracy", result.best?.targetAccuracy.map(Value.double) ?? .null),
         ]))
+        printer.finish()
         console.warning("\(output) is not calibrated for diagnostics: run 'pcdiag calibrate --model \(output) --data \(source) -o \(output) --force'")
     }
 }

@@ -22,6 +22,8 @@ struct BatchCommand: ParsableCommand {
 
             Splitting a huge batch: --shard i/n keeps the files whose path hashes to i (1-based) of n, \
             the same split on every machine; run the n shards anywhere and join them with pcdiag merge.
+
+            --format: the rows' format on stdout; with -o, the summary's (table: text; json, jsonl: the summary object; csv: the shift test's rows).
             """)
 
     @Argument(help: "Point cloud files (.pcd .ply .xyz .txt .csv .pts .npy .bin .off .obj .stl .las), folders, globs, @list files or CSV manifests (path,label).")
@@ -32,8 +34,6 @@ struct BatchCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the rows to FILE (.jsonl or .csv), resuming it if it exists.")
     var output: String?
 
-    @Option(help: "Format on stdout: the rows' (table, json, jsonl or csv); with -o, the summary's (table: text; json, jsonl: the summary object; csv: the shift test's rows).")
-    var format: OutputFormat = .table
 
     @OptionGroup var summaryOptions: SummaryOptions
 
@@ -85,12 +85,12 @@ struct BatchCommand: ParsableCommand {
         var items = try InputItem.expand(inputs, labelsFromFolders: labelsFromFolders)
         if let shard = shard.flatMap(Shard.init) { items = items.filter { shard.contains($0.path) } }
         let (sink, resumed, done) = try output.map { try RowSink.resuming($0, force: force, console: console) }
-            ?? (RowSink(printing: format, columns: ObjectRow.columns, single: items.count == 1, details: false), BatchSummary(), [])
+            ?? (RowSink(printing: global.format, columns: ObjectRow.columns, single: items.count == 1, details: false), BatchSummary(), [])
         let todo = items.filter { !done.contains($0.path) }
         let run = try runner.run(todo, into: sink, summary: resumed, progress: console.progress(total: todo.count, label: "batch"))
         modelOptions.reportFloorless(run, of: todo.count, console: console)
         let conclusion = Conclusion(run.summary, calibration: runner.diagnostician?.calibration)
-        try summaryOptions.conclude(conclusion, format: format, onStdout: output != nil, console: console,
+        try summaryOptions.conclude(conclusion, format: global.format, onStdout: output != nil, console: console,
                                     model: try modelOptions.resolvedPath(), inputs: inputs, flagged: run.flagged)
         if run.status != .ok { throw Exit(run.status) }
         if failOnFlag && run.summary.flagged > 0 { throw Exit(.flagged) }

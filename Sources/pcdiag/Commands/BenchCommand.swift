@@ -39,8 +39,6 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Run only one part: load, formats (reading speed of each file format; not run otherwise), models, or one model (pointnet, dgcnn).")
     var only: String?
 
-    @Option(help: "Output format.")
-    var format: OutputFormat = .table
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
@@ -69,17 +67,17 @@ struct BenchCommand: ParsableCommand {
 
     func runFormats(_ data: String) throws {
         let paths = try LoadingBenchmark.paths(in: data)
-        let benchmark = FormatBenchmark(threads: threads ?? Parallelism.workers, repeats: self.repeat)
+        let benchmark = LoadingBenchmark(threads: threads ?? Parallelism.workers, repeats: self.repeat)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pcdiag-bench-formats-\(getpid())").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        global.console.info("bench: \(paths.count) clouds from \(data) in \(FormatBenchmark.formats.count) formats, \(benchmark.threads) threads, \(self.repeat) repeats")
-        let printer = RecordPrinter(format: format, columns: FormatBenchmark.columns)
-        benchmark.records(try benchmark.run(paths, scratch: scratch)).forEach(printer.emit)
+        global.console.info("bench: \(paths.count) clouds from \(data) in \(LoadingBenchmark.formats.count) formats, \(benchmark.threads) threads, \(self.repeat) repeats")
+        let printer = RecordPrinter(format: global.format, columns: LoadingBenchmark.formatColumns)
+        benchmark.formatRecords(try benchmark.readingFormats(paths, scratch: scratch)).forEach(printer.emit)
         printer.finish()
     }
 
     func runModels() throws {
-        let printer = RecordPrinter(format: format, columns: NetworkBenchmark.Result.columns)
+        let printer = RecordPrinter(format: global.format, columns: NetworkBenchmark.Result.columns)
         for architecture in [Architecture.pointnet(classes: 10), .dgcnn(classes: 10)] where only == nil || only == "models" || only == architecture.name {
             global.console.info("bench: \(architecture.name), 1024 points, batch 16, \(self.repeat) repeats")
             printer.emit(try NetworkBenchmark(repeats: self.repeat).run(architecture, peakMemory: true).record(architecture))
@@ -91,7 +89,7 @@ struct BenchCommand: ParsableCommand {
         let paths = try LoadingBenchmark.paths(in: data)
         let benchmark = LoadingBenchmark(threads: threads ?? Parallelism.workers, repeats: self.repeat)
         global.console.info("bench: \(paths.count) clouds from \(data), \(benchmark.threads) threads, \(self.repeat) repeats")
-        let printer = RecordPrinter(format: format, columns: LoadingBenchmark.columns)
+        let printer = RecordPrinter(format: global.format, columns: LoadingBenchmark.columns)
         benchmark.records(benchmark.run(paths)).forEach(printer.emit)
         printer.finish()
     }

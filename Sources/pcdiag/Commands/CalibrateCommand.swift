@@ -22,6 +22,8 @@ struct CalibrateCommand: ParsableCommand {
             turn, with the threshold that flags --recall of the wrong answers. Written to -o with the \
             weights unchanged. The set needs more usable clouds than the model has classes. csv and \
             jsonl have one row per term: indicator, side, threshold, weight.
+
+            --format json prints one object; jsonl and csv one row per indicator, shortfall term and the fragility score.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -52,8 +54,6 @@ struct CalibrateCommand: ParsableCommand {
     @Flag(help: "Overwrite an existing output model.")
     var force = false
 
-    @Option(help: "Output format: table, json (one object), jsonl or csv (one row per indicator, shortfall term and the fragility score).")
-    var format: OutputFormat = .table
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
@@ -88,7 +88,7 @@ struct CalibrateCommand: ParsableCommand {
         if let diagnoses {
             try sample.writeRows(calibration: calibration, classes: model.metadata.classes, to: diagnoses)
         }
-        printEvaluation(format, object: calibration.summaryRecord, rows: calibration.termRecords, table: calibration.summaryTable)
+        printEvaluation(global.format, object: calibration.summaryRecord, rows: calibration.termRecords, table: calibration.summaryTable)
     }
 }
 

@@ -34,8 +34,6 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(name: .customLong("no-diagnostics"), help: "Class and probabilities only: no saliency, indicators or fragility (faster).")
     var noDiagnostics = false
 
-    @Option(help: "Output format: table, json, jsonl or csv.")
-    var format: OutputFormat = .table
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
@@ -56,7 +54,7 @@ struct ClassifyCommand: ParsableCommand {
         plan.top = top
         let runner = try modelOptions.runner(for: model, plan: plan, console: console)
         let items = try InputItem.expand(inputs)
-        let sink = RowSink(printing: format, columns: noDiagnostics ? ObjectRow.predictionColumns : ObjectRow.columns,
+        let sink = RowSink(printing: global.format, columns: noDiagnostics ? ObjectRow.predictionColumns : ObjectRow.columns,
                            single: items.count == 1, details: true)
         let run = try runner.run(items, into: sink, progress: console.progress(total: items.count, label: "classify"))
         modelOptions.reportFloorless(run, of: items.count, console: console)

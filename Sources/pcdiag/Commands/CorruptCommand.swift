@@ -42,8 +42,6 @@ struct CorruptCommand: ParsableCommand {
     @Option(help: "Base seed of the random draws.")
     var seed: UInt64 = 0
 
-    @Option(help: "Output format of the summary: table, json, jsonl or csv.")
-    var format: OutputFormat = .table
 
     @OptionGroup var out: CloudOutputOptions
     @OptionGroup var reading: ReadingOptions
@@ -78,7 +76,7 @@ struct CorruptCommand: ParsableCommand {
         }
         progress.finish()
 
-        let printer = RecordPrinter(format: format, columns: [
+        let printer = RecordPrinter(format: global.format, columns: [
             .init(key: "kind", title: "KIND"), .init(key: "severity", title: "SEVERITY"), .init(key: "files", title: "FILES"),
             .init(key: "points_in", title: "IN"), .init(key: "points_out", title: "OUT"), .init(key: "output", title: "OUTPUT"),
         ], single: job.corruptions.count == 1)

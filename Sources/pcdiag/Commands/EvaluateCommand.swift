@@ -20,8 +20,6 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var subset: SubsetOptions
 
-    @Option(help: "Output format: table, json (one object), jsonl or csv (one row per class).")
-    var format: OutputFormat = .table
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
@@ -30,7 +28,7 @@ struct EvaluateCommand: ParsableCommand {
         reading.install()
         let model = try modelOptions.load()
         let (result, skipped) = try model.evaluate(data: data, limit: subset.limit, seed: subset.seed, batchSize: subset.batchSize, console: global.console)
-        printEvaluation(format, object: result.record(model: try modelOptions.resolvedPath(), data: data, skipped: skipped),
+        printEvaluation(global.format, object: result.record(model: try modelOptions.resolvedPath(), data: data, skipped: skipped),
                         rows: result.classRecords, table: result.table)
     }
 }

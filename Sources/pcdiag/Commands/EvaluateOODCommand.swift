@@ -16,6 +16,8 @@ struct EvaluateOODCommand: ParsableCommand {
             then --ood may be left out. Sets are class-folder trees or CSV manifests; --exclude drops \
             classes from the OOD set (say, the model's own classes under other names). csv and jsonl have \
             one row per indicator: indicator, then auroc, aupr and fpr95 with --ood, error_auroc with --labels.
+
+            --format json prints one object; jsonl and csv one row per indicator.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -38,8 +40,6 @@ struct EvaluateOODCommand: ParsableCommand {
     @Option(help: "Seed of the subsets.")
     var seed: UInt64 = 1
 
-    @Option(help: "Output format: table, json (one object), jsonl or csv (one row per indicator).")
-    var format: OutputFormat = .table
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
@@ -55,6 +55,6 @@ struct EvaluateOODCommand: ParsableCommand {
         let excluded = Set((exclude ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         let result = try OODEvaluation.run(try modelOptions.diagnostician(for: model), id: id, labels: labels, ood: ood, excluding: excluded,
                                            limit: limit, seed: seed, console: global.console)
-        printEvaluation(format, object: result.record(model: try modelOptions.resolvedPath()), rows: result.rows, table: result.table)
+        printEvaluation(global.format, object: result.record(model: try modelOptions.resolvedPath()), rows: result.rows, table: result.table)
     }
 }

@@ -20,8 +20,6 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "Point cloud files (.pcd .ply .xyz .txt .csv .pts .npy .bin .off .obj .stl .las), folders, globs or @list files.")
     var inputs: [String]
 
-    @Option(help: "Output format: table, json (one object for one file, else an array), jsonl (one object per line) or csv.")
-    var format: OutputFormat = .table
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
@@ -30,7 +28,7 @@ struct InfoCommand: ParsableCommand {
         reading.install()
         let console = global.console
         let paths = try CloudPaths.expand(inputs)
-        let printer = RecordPrinter(format: format, columns: [
+        let printer = RecordPrinter(format: global.format, columns: [
             .init(key: "path", title: "FILE"), .init(key: "points", title: "POINTS"),
             .init(key: "total_points", title: "TOTAL"), .init(key: "layout", title: "LAYOUT"),
             .init(key: "encoding", title: "ENCODING"), .init(key: "fields", title: "FIELDS"),
@@ -39,9 +37,9 @@ struct InfoCommand: ParsableCommand {
         let progress = console.progress(total: paths.count, label: "info")
         for path in paths {
             do {
-                let (record, problem) = try FileDescription.record(of: path, perAxis: format == .csv)
+                let (record, problem) = try FileDescription.record(of: path, perAxis: global.format == .csv)
                 // A model has nothing to fill the clouds' table with: for reading, a block of its own.
-                if format == .table && FileDescription.isModel(path) { printResult(FileDescription.block(record)) } else { printer.emit(record) }
+                if global.format == .table && FileDescription.isModel(path) { printResult(FileDescription.block(record)) } else { printer.emit(record) }
                 if let problem {
                     console.error(problem)
                     outcome.failed(.model)

@@ -14,6 +14,8 @@ struct MergeCommand: ParsableCommand {
             else the default one, as for batch). Rows sorted by path are what one batch run over a folder \
             writes, so merging the shards of a run gives the rows of the same run in one piece, every \
             value equal (time_ms aside).
+
+            --format: the summary on stdout (table: text; json, jsonl: the summary object; csv: the shift test's rows).
             """)
 
     @Argument(help: "Row files written by pcdiag batch -o (one per shard).")
@@ -27,8 +29,6 @@ struct MergeCommand: ParsableCommand {
 
     @OptionGroup var summaryOptions: SummaryOptions
 
-    @Option(help: "Format of the summary on stdout: table (text), json or jsonl (the summary object), csv (the shift test's rows).")
-    var format: OutputFormat = .table
 
     @Flag(help: "Overwrite existing outputs.")
     var force = false
@@ -44,7 +44,7 @@ struct MergeCommand: ParsableCommand {
         if calibration == nil { console.warning("\(path ?? "no model found") is not calibrated: no shift test (give --model a calibrated model)") }
         let merged = try Merge.run(shards, into: output)
         console.verbose("merged \(merged.objects) rows from \(shards.count) files into \(output)")
-        try summaryOptions.conclude(Conclusion(merged, calibration: calibration), format: format, onStdout: true, console: console,
+        try summaryOptions.conclude(Conclusion(merged, calibration: calibration), format: global.format, onStdout: true, console: console,
                                     model: path ?? "–", inputs: shards, flagged: [])
     }
 }

@@ -32,8 +32,6 @@ struct PreprocessCommand: ParsableCommand {
     @Option(help: "Seed of the sampling step.")
     var seed: UInt64 = 0
 
-    @Option(help: "Output format of the result row.")
-    var format: OutputFormat = .table
 
     @OptionGroup var out: CloudOutputOptions
     @OptionGroup var reading: ReadingOptions
@@ -58,7 +56,7 @@ struct PreprocessCommand: ParsableCommand {
         for t in prepared.trace { console.verbose("\(t.step.summary): \(t.pointsBefore) → \(t.pointsAfter) points") }
         for notice in prepared.notices { console.warning("\(input): \(notice)") }
         try out.write(prepared.cloud, to: output)
-        let printer = RecordPrinter(format: format, columns: [
+        let printer = RecordPrinter(format: global.format, columns: [
             .init(key: "input", title: "INPUT"), .init(key: "points_in", title: "IN"),
             .init(key: "points_out", title: "OUT"), .init(key: "output", title: "OUTPUT"),
         ], single: true)

@@ -16,6 +16,8 @@ struct RobustnessCommand: ParsableCommand {
             and each file's path, so both models see the same corrupted clouds. csv and jsonl have one row \
             per corruption and severity after one for the clean set (kind none, severity 0): kind, \
             severity, accuracy and, with --reference, reference_accuracy and ce (the kind's CE).
+
+            --format json prints one object; jsonl and csv one row per corruption and severity.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -34,8 +36,6 @@ struct RobustnessCommand: ParsableCommand {
 
     @OptionGroup var subset: SubsetOptions
 
-    @Option(help: "Output format: table, json (one object), jsonl or csv (one row per corruption and severity).")
-    var format: OutputFormat = .table
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
@@ -47,7 +47,7 @@ struct RobustnessCommand: ParsableCommand {
         let (result, referenceResult) = try Robustness.measure(try modelOptions.load(), reference: referenceModel, data: data, corruptions: corruptions,
                                                                seed: subset.seed, limit: subset.limit, batchSize: subset.batchSize, console: global.console)
         let compared = reference.flatMap { path in referenceResult.map { (path: path, result: $0) } }
-        printEvaluation(format, object: result.record(model: try modelOptions.resolvedPath(), data: data, reference: compared),
+        printEvaluation(global.format, object: result.record(model: try modelOptions.resolvedPath(), data: data, reference: compared),
                         rows: result.rows(against: referenceResult), table: result.table(against: compared))
     }
 }

@@ -45,8 +45,6 @@ struct SaliencyCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Clouds per forward/backward pass.")
     var batchSize = 16
 
-    @Option(help: "Output format: table, json, jsonl or csv.")
-    var format: OutputFormat = .table
 
     @OptionGroup var out: CloudOutputOptions
     @OptionGroup var reading: ReadingOptions
@@ -85,7 +83,7 @@ struct SaliencyCommand: ParsableCommand {
             guard items.count == 1 else { throw CommandFailure(status: .usage, message: "--render \(render): draws one input's map, not \(items.count)") }
             try CommandFailure.checkOutputs([render], force: out.force)
         }
-        let printer = RecordPrinter(format: format, columns: SaliencyExport.columns, single: items.count == 1)
+        let printer = RecordPrinter(format: global.format, columns: SaliencyExport.columns, single: items.count == 1)
         let status = try export.run(items, outputs: outputs, render: render, console: console,
                                     progress: console.progress(total: items.count, label: "saliency"), emit: printer.emit)
         printer.finish()

@@ -67,9 +67,13 @@ struct TrainCommand: ParsableCommand {
         let record = TrainingRecord(data: data, validation: val, epochs: 0, seed: options.seed, recipe: options.recipe, command: GlobalOptions.commandWithoutResume)
         let result = try Trainer(model: model, options: options, data: train, validation: validation)
             .run(files, record: record, observer: ConsoleTrainingObserver(console))
-        RecordPrinter(format: .jsonl, columns: []).emit(Record(fields: [
+        let printer = RecordPrinter(format: global.format, columns: [
+            .init(key: "model", title: "MODEL"), .init(key: "epochs", title: "EPOCHS"), .init(key: "best_validation_accuracy", title: "BEST VAL"),
+        ], single: true)
+        printer.emit(Record(fields: [
             ("model", .string(output)), ("epochs", .int(result.log.count)),
             ("best_validation_accuracy", result.best?.validationAccuracy.map(Value.double) ?? .null),
         ]))
+        printer.finish()
     }
 }
