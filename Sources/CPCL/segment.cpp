@@ -20,6 +20,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <numeric>
 
 namespace cpcl_detail {
@@ -124,9 +126,105 @@ void label_objects(const Cloud &cloud, std::vector<pcl::PointIndices> clusters, 
     }
 }
 
+// Ids 1, 2, … again after merges, the largest object first.
+void renumber_by_size(std::uint32_t *object, std::size_t n) {
+    std::map<std::uint32_t, std::size_t> size;
+    for (std::size_t i = 0; i < n; ++i)
+        if (object[i]) ++size[object[i]];
+    std::vector<std::pair<std::size_t, std::uint32_t>> order;
+    for (const auto &[id, count] : size) order.push_back({count, id});
+    std::sort(order.begin(), order.end(), [](const auto &a, const auto &b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    std::map<std::uint32_t, std::uint32_t> next;
+    for (std::size_t k = 0; k < order.size(); ++k) next[order[k].second] = std::uint32_t(k + 1);
+    for (std::size_t i = 0; i < n; ++i)
+        if (object[i]) object[i] = next[object[i]];
+}
+
 Eigen::Vector3f up_or(const SegmentParameters &p, const Eigen::Vector3f &fallback) {
     const Eigen::Vector3f up(p.up[0], p.up[1], p.up[2]);
     return up.norm() > 0 ? Eigen::Vector3f(up.normalized()) : fallback;
+}
+
+// Neighbouring pixels join when close, unless the surface folds concavely between them, judged across a
+// wider baseline (k pixels either side) than the pair itself: (n₁ − n₂)·(p₁ − p₂) < −τ·|p₁ − p₂| with
+// normals facing the camera. One object's faces meet convexly; a box on or against another, concavely.
+class ConcaveCutComparator : public pcl::Comparator<pcl::PointXYZ> {
+public:
+    ConcaveCutComparator(Cloud::ConstPtr cloud, pcl::PointCloud<pcl::Normal>::ConstPtr normals,
+                         const std::vector<std::uint8_t> &free, float distance, int k, float tau)
+        : normals_(std::move(normals)), free_(free), distance_(distance), k_(k), tau_(tau) {
+        input_ = std::move(cloud);
+    }
+
+    bool compare(int a, int b) const override {
+        if (!free_[a] || !free_[b]) return false;
+        const Eigen::Vector3f pa = (*input_)[a].getVector3fMap(), pb = (*input_)[b].getVector3fMap();
+        if ((pa - pb).norm() >= distance_) return false;
+        if (k_ <= 0) return true;
+        const int w = int(input_->width), h = int(input_->height);
+        const int ax = a % w, ay = a / w, dx = b % w - ax, dy = b / w - ay;
+        const int x1 = ax - k_ * dx, y1 = ay - k_ * dy, x2 = ax + (k_ + 1) * dx, y2 = ay + (k_ + 1) * dy;
+        if (x1 < 0 || x2 < 0 || x1 >= w || x2 >= w || y1 < 0 || y2 < 0 || y1 >= h || y2 >= h) return true;
+        const int i1 = y1 * w + x1, i2 = y2 * w + x2;
+        // A fold against the support is no reason to cut: only folds between object points count.
+        if (!free_[i1] || !free_[i2]) return true;
+        const Eigen::Vector3f p1 = (*input_)[i1].getVector3fMap(), p2 = (*input_)[i2].getVector3fMap();
+        const Eigen::Vector3f n1 = (*normals_)[i1].getNormalVector3fMap(), n2 = (*normals_)[i2].getNormalVector3fMap();
+        if (!p1.allFinite() || !p2.allFinite() || !n1.allFinite() || !n2.allFinite()) return true;
+        const float span = (p1 - p2).norm();
+        if (!(span > 0) || span > 4 * (k_ + 1) * distance_) return true;
+        return (n1 - n2).dot(p1 - p2) >= -tau_ * span;
+    }
+
+private:
+    pcl::PointCloud<pcl::Normal>::ConstPtr normals_;
+    const std::vector<std::uint8_t> &free_;
+    float distance_;
+    int k_;
+    float tau_;
+};
+
+// Pieces of one object seen either side of something in front of it. Along every row and column, two
+// pieces count as one when only nearer points (or nothing) lie between their facing ends and those ends
+// are at about the same depth; `lines` such sightings make them one object.
+void merge_occluded(const Cloud &cloud, std::uint32_t *object, float front, float gap, int lines) {
+    std::map<std::pair<std::uint32_t, std::uint32_t>, int> sightings;
+    const int w = int(cloud.width), h = int(cloud.height);
+    auto scan = [&](int count, int length, auto at) {
+        for (int line = 0; line < count; ++line) {
+            std::uint32_t last = 0;
+            float last_z = 0;
+            bool hidden = false;
+            for (int t = 0; t < length; ++t) {
+                const int i = at(line, t);
+                const auto &p = cloud[i];
+                if (!finite(p)) continue;
+                if (last != 0 && p.z < last_z - front) {
+                    hidden = true;
+                    continue;
+                }
+                const std::uint32_t l = object[i];
+                if (l != 0 && last != 0 && l != last && hidden && std::abs(p.z - last_z) < gap)
+                    ++sightings[{std::min(l, last), std::max(l, last)}];
+                last = l;
+                last_z = p.z;
+                hidden = false;
+            }
+        }
+    };
+    scan(h, w, [w](int row, int t) { return row * w + t; });
+    scan(w, h, [w](int column, int t) { return t * w + column; });
+    std::uint32_t top = 0;
+    for (std::size_t i = 0; i < cloud.size(); ++i) top = std::max(top, object[i]);
+    std::vector<std::uint32_t> parent(top + 1);
+    std::iota(parent.begin(), parent.end(), 0u);
+    std::function<std::uint32_t(std::uint32_t)> root = [&](std::uint32_t x) { return parent[x] == x ? x : parent[x] = root(parent[x]); };
+    for (const auto &[pair, n] : sightings)
+        if (n >= lines) {
+            const auto a = root(pair.first), b = root(pair.second);
+            parent[std::max(a, b)] = std::min(a, b);
+        }
+    for (std::size_t i = 0; i < cloud.size(); ++i) object[i] = root(object[i]);
 }
 
 void segment_organized(const Cloud::Ptr &cloud, const SegmentParameters &p, double plane_distance,
@@ -165,14 +263,8 @@ void segment_organized(const Cloud::Ptr &cloud, const SegmentParameters &p, doub
     std::vector<std::uint8_t> free(cloud->size());
     for (std::size_t i = 0; i < cloud->size(); ++i) free[i] = finite((*cloud)[i]);
     if (!p.keep_planes) clear_supports(*cloud, supports, plane_distance, free);
-    // Free points carry label 0. PCL 1.13's comparator joins only points whose labels are in its
-    // "exclude" set, despite the name (euclidean_cluster_comparator.h, compare()).
-    for (std::size_t i = 0; i < cloud->size(); ++i) (*labels)[i].label = free[i] ? 0 : 1;
-    auto comparator = std::make_shared<pcl::EuclideanClusterComparator<pcl::PointXYZ, pcl::Label>>();
-    comparator->setInputCloud(cloud);
-    comparator->setLabels(labels);
-    comparator->setExcludeLabels(std::make_shared<std::set<std::uint32_t>>(std::set<std::uint32_t>{0}));
-    comparator->setDistanceThreshold(float(cluster_distance), false);
+    auto comparator = std::make_shared<ConcaveCutComparator>(cloud, normals, free, float(cluster_distance), p.concave_baseline,
+                                                             float(p.concave_tolerance));
     pcl::OrganizedConnectedComponentSegmentation<pcl::PointXYZ, pcl::Label> occs(comparator);
     occs.setInputCloud(cloud);
     pcl::PointCloud<pcl::Label> components;
@@ -183,6 +275,9 @@ void segment_organized(const Cloud::Ptr &cloud, const SegmentParameters &p, doub
                                   [&](const pcl::PointIndices &c) { return c.indices.empty() || !free[c.indices.front()]; }),
                    clusters.end());
     label_objects(*cloud, clusters, p, object);
+    merge_occluded(*cloud, object, float(p.occluder_distances * cluster_distance), float(p.occluded_gap_distances * cluster_distance),
+                   p.occlusion_lines);
+    renumber_by_size(object, cloud->size());
 }
 
 void segment_unorganized(const Cloud::Ptr &cloud, const SegmentParameters &p, double plane_distance,
@@ -209,6 +304,11 @@ void segment_unorganized(const Cloud::Ptr &cloud, const SegmentParameters &p, do
         if (in.indices.size() < p.min_plane_points || in.indices.size() < p.min_plane_share * double(finite_count)) break;
         Plane plane{Eigen::Vector4f(c.values[0], c.values[1], c.values[2], c.values[3]), in.indices.size()};
         plane.c /= plane.c.head<3>().norm();
+        // A flat surface's inliers hug the plane; a slab cut through a round object fills it evenly
+        // (RMS distance 0.58 of the threshold): that is no support.
+        double squares = 0;
+        for (auto i : in.indices) squares += double(signed_distance(plane.c, (*cloud)[i])) * signed_distance(plane.c, (*cloud)[i]);
+        if (std::sqrt(squares / double(in.indices.size())) > p.flatness * plane_distance) break;
         // Without an up axis, the objects' side is where most of the other points are.
         Eigen::Vector3f side = up_or(p, Eigen::Vector3f::Zero());
         if (side.norm() == 0) {
@@ -253,7 +353,7 @@ void segment_unorganized(const Cloud::Ptr &cloud, const SegmentParameters &p, do
 
 SegmentOutcome segment(const float *xyz, std::size_t n, std::uint32_t width, std::uint32_t height,
                        const SegmentParameters &p, std::uint32_t *object) {
-    SegmentOutcome out;
+    SegmentOutcome out{};  // a C struct: zeroed, or an early return would hand back garbage
     std::fill(object, object + n, 0u);
     Cloud::Ptr cloud(new Cloud);
     cloud->resize(n);
@@ -265,6 +365,10 @@ SegmentOutcome segment(const float *xyz, std::size_t n, std::uint32_t width, std
     }
     cloud->is_dense = false;
     out.organized = organized;
+    // Fewer than two finite points: nothing to cut (and FLANN must not be given an empty tree).
+    std::size_t finite_points = 0;
+    for (const auto &q : *cloud) finite_points += finite(q);
+    if (finite_points < 2) return out;
     out.spacing = point_spacing(*cloud, organized);
     if (!(out.spacing > 0)) return out;  // fewer than two distinct finite points: nothing to cut
     out.plane_distance = p.plane_distance > 0 ? p.plane_distance : p.plane_spacings * out.spacing;

@@ -5,7 +5,8 @@ import CPCL
 /// Supports are the largest plane and any other large plane parallel to it (a floor under a table);
 /// their points, and everything under them, belong to no object. The rest is cut into clusters of
 /// neighbouring points: on an organized cloud (a depth image) along the image grid with PCL's organized
-/// multi-plane and connected-component segmentations, otherwise with RANSAC plane fits and Euclidean
+/// multi-plane and connected-component segmentations — neighbours do not join across a concave fold,
+/// and pieces seen either side of a nearer object join — otherwise with RANSAC plane fits and Euclidean
 /// cluster extraction on a k-d tree. Distances are in the cloud's units (metres for depth cameras and
 /// LiDAR); left unset, they are multiples of the cloud's median nearest-neighbour distance, so the same
 /// defaults fit a Kinect table top and a LiDAR scan.
@@ -66,7 +67,8 @@ public struct SegmentedObject: Sendable, Equatable {
     /// The axis-aligned box: its lowest corner and its sides.
     public var boxMinimum: SIMD3<Float>
     public var boxExtent: SIMD3<Float>
-    /// The principal-axis box: its centre, unit axes (the longest side first) and sides.
+    /// The principal-axis box: its centre, unit axes (the direction of greatest spread first) and its
+    /// sides along them.
     public var orientedCentre: SIMD3<Float>
     public var orientedAxes: [SIMD3<Float>]
     public var orientedExtent: SIMD3<Float>
@@ -120,6 +122,15 @@ extension PointCloud {
         p.depth_change = 0.02
         p.normal_smoothing = 10
         p.ransac_iterations = 200
+        p.flatness = 0.4
+        // On the grid: a concave fold judged over 6 pixels either side cuts (a box on or against another);
+        // pieces either side of something 6 cluster distances nearer, at depths within 2, seen so along
+        // 10 rows or columns, join (an object behind another). Chosen on mOSD (BENCHMARKS.md).
+        p.concave_baseline = 6
+        p.concave_tolerance = 0.3
+        p.occluder_distances = 6
+        p.occluded_gap_distances = 2
+        p.occlusion_lines = 10
         var labels = [UInt32](repeating: 0, count: count)
         var result = cpcl_segment_result()
         var error = cpcl_error()

@@ -104,6 +104,12 @@ typedef struct {
     float depth_change;         ///< integral-image normals: the depth change that breaks a surface
     float normal_smoothing;     ///< integral-image normals: smoothing window, pixels
     int ransac_iterations;      ///< plane fits (unorganized)
+    double flatness;            ///< … a fit whose inliers' RMS distance exceeds this share of plane_distance is no plane
+    int concave_baseline;       ///< organized: pixels either side over which a concave fold is judged (0: never cut)
+    double concave_tolerance;   ///< … a fold is concave when (n₁ − n₂)·(p₁ − p₂) < −tolerance·|p₁ − p₂|
+    double occluder_distances;  ///< organized: a point this many cluster distances nearer hides what is behind it
+    double occluded_gap_distances;  ///< … pieces either side at depths this close (in cluster distances) are one object
+    int occlusion_lines;        ///< … when seen so along at least this many rows and columns
 } cpcl_segment_parameters;
 
 typedef struct {
@@ -121,7 +127,7 @@ int cpcl_segment(const float *xyz, size_t n, uint32_t width, uint32_t height, co
                  uint32_t *object, cpcl_segment_result *result, cpcl_error *error);
 
 /// The principal-axis box of `n` points (xyz interleaved, finite): `axes` receives three unit axes
-/// (row after row, the longest extent first), `extents` the box's side along each, `centre` its centre.
+/// (row after row, the direction of greatest variance first), `extents` the box's side along each, `centre` its centre.
 int cpcl_principal_box(const float *xyz, size_t n, float *axes, float *extents, float *centre, cpcl_error *error);
 
 /// Reads `source` again, adds (or overwrites) the uint32 field `name` with `values` (one a point, in

@@ -64,8 +64,8 @@ struct SegmentCommand: ParsableCommand {
             The largest plane (and any large plane parallel to it, like a floor under a table) is the \
             support; its points and those under it belong to no object. The rest is cut into clusters of \
             neighbouring points: along the image grid for an organized scene (PCL's organized multi-plane \
-            and connected-component segmentations), with RANSAC planes and Euclidean clusters on a k-d tree \
-            otherwise. Distances default to multiples of the scene's median point spacing, so the defaults \
+            and connected-component segmentations; no joining across a concave fold, pieces either side of \
+            a nearer object joined), with RANSAC planes and Euclidean clusters on a k-d tree otherwise. Distances default to multiples of the scene's median point spacing, so the defaults \
             fit depth cameras and LiDAR alike. Prints a row per object (scene, object, points, centroid, \
             extent, oriented_extent, plane, and in JSON box_min, oriented_centre, oriented_axes, output). \
             -o writes the scene with every field kept plus a uint32 field 'object' (0: support, noise, \
