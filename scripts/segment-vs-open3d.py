@@ -112,14 +112,18 @@ def shuffled_copy(fields, data, path, seed):
             f.write(" ".join(repr(float(v)) if types.get(n, "F") == "F" else str(int(v)) for n, v in zip(fields, r)) + "\n")
 
 
-def run_pcdiag(pcdiag, scene, scratch, extra=()):
-    """(labels in the scene's order, wall seconds of the whole process)."""
+def run_pcdiag(pcdiag, scene, scratch):
+    """(labels in the scene's order, wall seconds of the whole process, its CPU seconds: user + system)."""
+    import resource
     out = os.path.join(scratch, "segmented-" + os.path.basename(scene))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([pcdiag, "segment", scene, "-o", out, "--force", "-q", "--format", "jsonl", *extra], check=True, capture_output=True)
+    subprocess.run([pcdiag, "segment", scene, "-o", out, "--force", "-q", "--format", "jsonl"], check=True, capture_output=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     fields, data = as_ascii(pcdiag, out, scratch)
-    return data[:, fields.index("object")], seconds
+    return data[:, fields.index("object")], seconds, cpu
 
 
 OPEN3D_SNIPPET = r"""
@@ -163,11 +167,15 @@ def loco(pcdiag, scenes_by_number):
         return rows[-1] if len(rows) > 1 else rows[0]
 
     print("\n| held out | chosen on the other three (plane, cluster, min points) | recall | WOv | precision |\n|---|---|---|---|---|")
+    recalled = objects = 0
     for held, numbers in CATEGORIES.items():
         train = [n for k, ns in CATEGORIES.items() if k != held for n in ns]
         best = max(grid, key=lambda s: (lambda r: r["recall"] + r["wov"] + r["precision"])(pooled(train, s)))
         r = pooled(numbers, best)
         print(f"| {held} | {best[0]} m, {best[1]} m, {best[2]} | {r['recall']:.3f} | {r['wov']:.3f} | {r['precision']:.3f} |")
+        recalled += r["recalled"]
+        objects += r["objects"]
+    print(f"| all four held-out categories pooled | | {recalled / objects:.3f} | | |")
 
 
 def main():
@@ -183,35 +191,41 @@ def main():
     scenes = {n: os.path.join(args.data, f"learn{n}.pcd") for ns in CATEGORIES.values() for n in ns}
     tallies = {k: [0, 0, 0, 0.0, 0, 0] for k in ("pcdiag", "pcdiag unorganized", "open3d")}
     seconds = {k: [] for k in tallies}
+    cpu = {k: [] for k in tallies}
     version = ""
     with tempfile.TemporaryDirectory() as scratch:
         for n, scene in sorted(scenes.items()):
             print(f"learn{n}", file=sys.stderr)
             fields, data = as_ascii(args.pcdiag, scene, scratch)
             truth = data[:, fields.index("label")].astype(np.int64)
-            labels, s = run_pcdiag(args.pcdiag, scene, scratch)
+            labels, s, c = run_pcdiag(args.pcdiag, scene, scratch)
             score(truth, labels, tallies["pcdiag"])
             seconds["pcdiag"].append(s)
-            flat = os.path.join(scratch, f"shuffled-learn{n}.pcd")
-            shuffled_copy(fields, data, flat, seed=n)
+            cpu["pcdiag"].append(c)
+            # Binary like the organized scenes, so that both read alike.
+            text, flat = os.path.join(scratch, f"shuffled-learn{n}-ascii.pcd"), os.path.join(scratch, f"shuffled-learn{n}.pcd")
+            shuffled_copy(fields, data, text, seed=n)
+            subprocess.run([args.pcdiag, "convert", text, flat, "--force", "-q"], check=True)
             flat_fields, flat_data = as_ascii(args.pcdiag, flat, scratch)
-            labels, s = run_pcdiag(args.pcdiag, flat, scratch)
+            labels, s, c = run_pcdiag(args.pcdiag, flat, scratch)
             score(flat_data[:, flat_fields.index("label")].astype(np.int64), labels, tallies["pcdiag unorganized"])
             seconds["pcdiag unorganized"].append(s)
+            cpu["pcdiag unorganized"].append(c)
             if python:
                 finite = np.isfinite(data[:, :3]).all(axis=1)
                 o3d_labels, info = run_open3d(python, data[finite, :3], scratch)
                 score(truth[finite], o3d_labels, tallies["open3d"])
                 seconds["open3d"].append(info["seconds"])
                 version = info["version"]
-    print("| method | recall | WOv | precision | s per scene |\n|---|---|---|---|---|")
+    print("| method | recall | WOv | precision | s per scene (wall) | CPU s per scene |\n|---|---|---|---|---|---|")
     for name, tally in tallies.items():
         if not seconds[name]:
             continue
         f = figures(tally, seconds[name])
         label = f"Open3D {version} plane RANSAC 1 cm + DBSCAN 1.5 cm / 50 (the two calls)" if name == "open3d" else \
             f"{name} (one `pcdiag segment SCENE -o OUT` process, wall)"
-        print(f"| {label} | {f['recall']:.3f} | {f['wov']:.3f} | {f['precision']:.3f} | {f['s_per_scene']:.3f} |")
+        cpu_s = f"{sum(cpu[name]) / len(cpu[name]):.3f}" if cpu[name] else ""
+        print(f"| {label} | {f['recall']:.3f} | {f['wov']:.3f} | {f['precision']:.3f} | {f['s_per_scene']:.3f} | {cpu_s} |")
     if args.loco:
         loco(args.pcdiag, scenes)
 
