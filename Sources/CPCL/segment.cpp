@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <functional>
 #include <map>
 #include <numeric>
@@ -145,44 +146,64 @@ Eigen::Vector3f up_or(const SegmentParameters &p, const Eigen::Vector3f &fallbac
     return up.norm() > 0 ? Eigen::Vector3f(up.normalized()) : fallback;
 }
 
-// Neighbouring pixels join when close, unless the surface folds concavely between them, judged across a
-// wider baseline (k pixels either side) than the pair itself: (n₁ − n₂)·(p₁ − p₂) < −τ·|p₁ − p₂| with
-// normals facing the camera. One object's faces meet convexly; a box on or against another, concavely.
-class ConcaveCutComparator : public pcl::Comparator<pcl::PointXYZ> {
-public:
-    ConcaveCutComparator(Cloud::ConstPtr cloud, pcl::PointCloud<pcl::Normal>::ConstPtr normals,
-                         const std::vector<std::uint8_t> &free, float distance, int k, float tau)
-        : normals_(std::move(normals)), free_(free), distance_(distance), k_(k), tau_(tau) {
-        input_ = std::move(cloud);
-    }
+// Pixels where the surface folds concavely: judged across 2·k + 1 pixels along a row, a column or a
+// diagonal, (n₁ − n₂)·(p₁ − p₂) < −τ·|p₁ − p₂| with normals facing the camera. The faces of one object
+// meet convexly; a box standing on, against or leaning on another meets it in a concave fold. Wide
+// enough a baseline that sensor noise does not decide, and marking pixels rather than cutting single
+// neighbour pairs, so that no leak through one pair of pixels joins two objects. Only folds between
+// object points count (not the foot of an object on its support).
+std::vector<std::uint8_t> concave_folds(const Cloud &cloud, const pcl::PointCloud<pcl::Normal> &normals,
+                                        const std::vector<std::uint8_t> &free, int k, float tau, double distance) {
+    std::vector<std::uint8_t> fold(cloud.size(), 0);
+    if (k <= 0) return fold;
+    const int w = int(cloud.width), h = int(cloud.height);
+    const int directions[4][2] = {{1, 0}, {0, 1}, {1, 1}, {1, -1}};
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            const int i = y * w + x;
+            if (!free[i]) continue;
+            for (const auto &d : directions) {
+                const int x1 = x - k * d[0], y1 = y - k * d[1], x2 = x + k * d[0], y2 = y + k * d[1];
+                if (x1 < 0 || x2 < 0 || x1 >= w || x2 >= w || y1 < 0 || y2 < 0 || y1 >= h || y2 >= h) continue;
+                const int i1 = y1 * w + x1, i2 = y2 * w + x2;
+                if (!free[i1] || !free[i2]) continue;
+                const Eigen::Vector3f p1 = cloud[i1].getVector3fMap(), p2 = cloud[i2].getVector3fMap();
+                const Eigen::Vector3f n1 = normals[i1].getNormalVector3fMap(), n2 = normals[i2].getNormalVector3fMap();
+                if (!n1.allFinite() || !n2.allFinite()) continue;
+                // Ends that far apart lie on different surfaces, across a depth jump: not a fold.
+                const float span = (p1 - p2).norm();
+                if (!(span > 0) || span > 4 * (2 * k + 1) * distance) continue;
+                if ((n1 - n2).dot(p1 - p2) < -tau * span) {
+                    fold[i] = 1;
+                    break;
+                }
+            }
+        }
+    return fold;
+}
 
-    bool compare(int a, int b) const override {
-        if (!free_[a] || !free_[b]) return false;
-        const Eigen::Vector3f pa = (*input_)[a].getVector3fMap(), pb = (*input_)[b].getVector3fMap();
-        if ((pa - pb).norm() >= distance_) return false;
-        if (k_ <= 0) return true;
-        const int w = int(input_->width), h = int(input_->height);
-        const int ax = a % w, ay = a / w, dx = b % w - ax, dy = b / w - ay;
-        const int x1 = ax - k_ * dx, y1 = ay - k_ * dy, x2 = ax + (k_ + 1) * dx, y2 = ay + (k_ + 1) * dy;
-        if (x1 < 0 || x2 < 0 || x1 >= w || x2 >= w || y1 < 0 || y2 < 0 || y1 >= h || y2 >= h) return true;
-        const int i1 = y1 * w + x1, i2 = y2 * w + x2;
-        // A fold against the support is no reason to cut: only folds between object points count.
-        if (!free_[i1] || !free_[i2]) return true;
-        const Eigen::Vector3f p1 = (*input_)[i1].getVector3fMap(), p2 = (*input_)[i2].getVector3fMap();
-        const Eigen::Vector3f n1 = (*normals_)[i1].getNormalVector3fMap(), n2 = (*normals_)[i2].getNormalVector3fMap();
-        if (!p1.allFinite() || !p2.allFinite() || !n1.allFinite() || !n2.allFinite()) return true;
-        const float span = (p1 - p2).norm();
-        if (!(span > 0) || span > 4 * (k_ + 1) * distance_) return true;
-        return (n1 - n2).dot(p1 - p2) >= -tau_ * span;
+// Fold pixels join the object they touch, growing outward from the objects through close neighbours.
+void grow_into_folds(const Cloud &cloud, const std::vector<std::uint8_t> &fold, double distance, std::uint32_t *object) {
+    const int w = int(cloud.width), h = int(cloud.height);
+    std::deque<int> queue;
+    for (std::size_t i = 0; i < cloud.size(); ++i)
+        if (object[i]) queue.push_back(int(i));
+    while (!queue.empty()) {
+        const int i = queue.front();
+        queue.pop_front();
+        const int x = i % w, y = i / w;
+        for (int dy = -1; dy <= 1; ++dy)
+            for (int dx = -1; dx <= 1; ++dx) {
+                const int xx = x + dx, yy = y + dy;
+                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                const int j = yy * w + xx;
+                if (!fold[j] || object[j]) continue;
+                if ((cloud[i].getVector3fMap() - cloud[j].getVector3fMap()).norm() >= distance) continue;
+                object[j] = object[i];
+                queue.push_back(j);
+            }
     }
-
-private:
-    pcl::PointCloud<pcl::Normal>::ConstPtr normals_;
-    const std::vector<std::uint8_t> &free_;
-    float distance_;
-    int k_;
-    float tau_;
-};
+}
 
 // Pieces of one object seen either side of something in front of it. Along every row and column, two
 // pieces count as one when only nearer points (or nothing) lie between their facing ends and those ends
@@ -263,8 +284,15 @@ void segment_organized(const Cloud::Ptr &cloud, const SegmentParameters &p, doub
     std::vector<std::uint8_t> free(cloud->size());
     for (std::size_t i = 0; i < cloud->size(); ++i) free[i] = finite((*cloud)[i]);
     if (!p.keep_planes) clear_supports(*cloud, supports, plane_distance, free);
-    auto comparator = std::make_shared<ConcaveCutComparator>(cloud, normals, free, float(cluster_distance), p.concave_baseline,
-                                                             float(p.concave_tolerance));
+    const auto fold = concave_folds(*cloud, *normals, free, p.concave_baseline, float(p.concave_tolerance), cluster_distance);
+    // Free points off the folds carry label 0. PCL 1.13's comparator joins only points whose labels are
+    // in its "exclude" set, despite the name (euclidean_cluster_comparator.h, compare()).
+    for (std::size_t i = 0; i < cloud->size(); ++i) (*labels)[i].label = free[i] && !fold[i] ? 0 : 1;
+    auto comparator = std::make_shared<pcl::EuclideanClusterComparator<pcl::PointXYZ, pcl::Label>>();
+    comparator->setInputCloud(cloud);
+    comparator->setLabels(labels);
+    comparator->setExcludeLabels(std::make_shared<std::set<std::uint32_t>>(std::set<std::uint32_t>{0}));
+    comparator->setDistanceThreshold(float(cluster_distance), false);
     pcl::OrganizedConnectedComponentSegmentation<pcl::PointXYZ, pcl::Label> occs(comparator);
     occs.setInputCloud(cloud);
     pcl::PointCloud<pcl::Label> components;
@@ -272,9 +300,10 @@ void segment_organized(const Cloud::Ptr &cloud, const SegmentParameters &p, doub
     occs.segment(components, clusters);
     // The component of excluded points is not an object.
     clusters.erase(std::remove_if(clusters.begin(), clusters.end(),
-                                  [&](const pcl::PointIndices &c) { return c.indices.empty() || !free[c.indices.front()]; }),
+                                  [&](const pcl::PointIndices &c) { return c.indices.empty() || (*labels)[c.indices.front()].label != 0; }),
                    clusters.end());
     label_objects(*cloud, clusters, p, object);
+    grow_into_folds(*cloud, fold, cluster_distance, object);
     merge_occluded(*cloud, object, float(p.occluder_distances * cluster_distance), float(p.occluded_gap_distances * cluster_distance),
                    p.occlusion_lines);
     renumber_by_size(object, cloud->size());

@@ -123,11 +123,12 @@ extension PointCloud {
         p.normal_smoothing = 10
         p.ransac_iterations = 200
         p.flatness = 0.4
-        // On the grid: a concave fold judged over 6 pixels either side cuts (a box on or against another);
+        // On the grid: pixels on a concave fold judged over 10 pixels either side do not join (a box on,
+        // against or leaning on another) and go to the object they touch afterwards;
         // pieces either side of something 6 cluster distances nearer, at depths within 2, seen so along
         // 10 rows or columns, join (an object behind another). Chosen on mOSD (BENCHMARKS.md).
-        p.concave_baseline = 6
-        p.concave_tolerance = 0.3
+        p.concave_baseline = 10
+        p.concave_tolerance = 0.4
         p.occluder_distances = 6
         p.occluded_gap_distances = 2
         p.occlusion_lines = 10

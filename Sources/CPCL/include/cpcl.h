@@ -105,8 +105,8 @@ typedef struct {
     float normal_smoothing;     ///< integral-image normals: smoothing window, pixels
     int ransac_iterations;      ///< plane fits (unorganized)
     double flatness;            ///< … a fit whose inliers' RMS distance exceeds this share of plane_distance is no plane
-    int concave_baseline;       ///< organized: pixels either side over which a concave fold is judged (0: never cut)
-    double concave_tolerance;   ///< … a fold is concave when (n₁ − n₂)·(p₁ − p₂) < −tolerance·|p₁ − p₂|
+    int concave_baseline;       ///< organized: pixels either side over which a concave fold is judged (0: no folds)
+    double concave_tolerance;   ///< … a pixel lies on a fold when (n₁ − n₂)·(p₁ − p₂) < −tolerance·|p₁ − p₂|
     double occluder_distances;  ///< organized: a point this many cluster distances nearer hides what is behind it
     double occluded_gap_distances;  ///< … pieces either side at depths this close (in cluster distances) are one object
     int occlusion_lines;        ///< … when seen so along at least this many rows and columns
