@@ -112,13 +112,13 @@ def shuffled_copy(fields, data, path, seed):
             f.write(" ".join(repr(float(v)) if types.get(n, "F") == "F" else str(int(v)) for n, v in zip(fields, r)) + "\n")
 
 
-def run_pcdiag(pcdiag, scene, scratch):
+def run_pcdiag(pcdiag, scene, scratch, extra=()):
     """(labels in the scene's order, wall seconds of the whole process, its CPU seconds: user + system)."""
     import resource
     out = os.path.join(scratch, "segmented-" + os.path.basename(scene))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([pcdiag, "segment", scene, "-o", out, "--force", "-q", "--format", "jsonl"], check=True, capture_output=True)
+    subprocess.run([pcdiag, "segment", scene, "-o", out, "--force", "-q", "--format", "jsonl", *extra], check=True, capture_output=True)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -189,7 +189,7 @@ def main():
     import numpy as np
     python = None if args.no_open3d else ensure_venv(args.venv)
     scenes = {n: os.path.join(args.data, f"learn{n}.pcd") for ns in CATEGORIES.values() for n in ns}
-    tallies = {k: [0, 0, 0, 0.0, 0, 0] for k in ("pcdiag", "pcdiag unorganized", "open3d")}
+    tallies = {k: [0, 0, 0, 0.0, 0, 0] for k in ("pcdiag", "pcdiag unorganized", "pcdiag unorganized --single-view", "open3d")}
     seconds = {k: [] for k in tallies}
     cpu = {k: [] for k in tallies}
     version = ""
@@ -211,6 +211,10 @@ def main():
             score(flat_data[:, flat_fields.index("label")].astype(np.int64), labels, tallies["pcdiag unorganized"])
             seconds["pcdiag unorganized"].append(s)
             cpu["pcdiag unorganized"].append(c)
+            labels, s, c = run_pcdiag(args.pcdiag, flat, scratch, ["--single-view"])
+            score(flat_data[:, flat_fields.index("label")].astype(np.int64), labels, tallies["pcdiag unorganized --single-view"])
+            seconds["pcdiag unorganized --single-view"].append(s)
+            cpu["pcdiag unorganized --single-view"].append(c)
             if python:
                 finite = np.isfinite(data[:, :3]).all(axis=1)
                 o3d_labels, info = run_open3d(python, data[finite, :3], scratch)

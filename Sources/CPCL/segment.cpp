@@ -7,6 +7,7 @@
 #include "segment.h"
 
 #include <pcl/features/integral_image_normal.h>
+#include <pcl/features/normal_3d_omp.h>
 #include <pcl/filters/extract_indices.h>
 #include <pcl/kdtree/kdtree_flann.h>
 #include <pcl/sample_consensus/method_types.h>
@@ -309,6 +310,43 @@ void segment_organized(const Cloud::Ptr &cloud, const SegmentParameters &p, doub
     renumber_by_size(object, cloud->size());
 }
 
+// The same folds off the grid, for a scene seen from one viewpoint at the origin (a depth camera's
+// frame; normals face it, PCL's default): normals from a radius of `normal_radius`, and a point lies on a fold when some neighbour between radius/2 and `radius` away
+// meets it concavely, (n₁ − n₂)·(p₁ − p₂) < −τ·|p₁ − p₂|. The inner half is skipped: there normals
+// smoothed over the fold barely differ and noise would decide.
+std::vector<std::uint8_t> concave_folds(const Cloud::Ptr &cloud, const pcl::Indices &points, const pcl::search::KdTree<pcl::PointXYZ>::Ptr &tree,
+                                        float normal_radius, float radius, float tau) {
+    std::vector<std::uint8_t> fold(cloud->size(), 0);
+    if (!(radius > 0) || !(normal_radius > 0) || points.empty()) return fold;
+    pcl::NormalEstimationOMP<pcl::PointXYZ, pcl::Normal> estimation;
+    estimation.setInputCloud(cloud);
+    estimation.setIndices(std::make_shared<pcl::Indices>(points));
+    estimation.setSearchMethod(tree);
+    estimation.setRadiusSearch(normal_radius);
+    pcl::PointCloud<pcl::Normal> estimated;
+    estimation.compute(estimated);
+    std::vector<Eigen::Vector3f> normal(cloud->size(), Eigen::Vector3f::Constant(NAN));
+    for (std::size_t k = 0; k < points.size(); ++k) normal[points[k]] = estimated[k].getNormalVector3fMap();
+    pcl::Indices near;
+    std::vector<float> squares;
+    for (auto i : points) {
+        const Eigen::Vector3f ni = normal[i];
+        if (!ni.allFinite()) continue;
+        const Eigen::Vector3f pi = (*cloud)[i].getVector3fMap();
+        tree->radiusSearch((*cloud)[i], radius, near, squares);
+        for (std::size_t m = 0; m < near.size(); ++m) {
+            if (squares[m] < 0.25f * radius * radius) continue;
+            const Eigen::Vector3f nj = normal[near[m]];
+            if (!nj.allFinite()) continue;
+            if ((ni - nj).dot(pi - (*cloud)[near[m]].getVector3fMap()) < -tau * std::sqrt(squares[m])) {
+                fold[i] = 1;
+                break;
+            }
+        }
+    }
+    return fold;
+}
+
 void segment_unorganized(const Cloud::Ptr &cloud, const SegmentParameters &p, double plane_distance,
                          double cluster_distance, std::vector<Plane> &supports, std::uint32_t *object) {
     std::vector<std::uint8_t> free(cloud->size());
@@ -366,16 +404,38 @@ void segment_unorganized(const Cloud::Ptr &cloud, const SegmentParameters &p, do
     if (rest->empty()) return;
     pcl::search::KdTree<pcl::PointXYZ>::Ptr tree(new pcl::search::KdTree<pcl::PointXYZ>);
     tree->setInputCloud(cloud, rest);
+    const auto fold = concave_folds(cloud, *rest, tree, float(p.fold_normal_distances * cluster_distance),
+                                    float(p.fold_radius_distances * cluster_distance), float(p.concave_tolerance));
+    pcl::IndicesPtr open(new pcl::Indices);
+    for (auto i : *rest)
+        if (!fold[i]) open->push_back(i);
+    std::vector<pcl::PointIndices> clusters;
     pcl::EuclideanClusterExtraction<pcl::PointXYZ> ece;
     ece.setClusterTolerance(cluster_distance);
     ece.setMinClusterSize(1);
     ece.setMaxClusterSize(std::numeric_limits<int>::max());
     ece.setSearchMethod(tree);
     ece.setInputCloud(cloud);
-    ece.setIndices(rest);
-    std::vector<pcl::PointIndices> clusters;
+    ece.setIndices(open);
     ece.extract(clusters);
     label_objects(*cloud, clusters, p, object);
+    // Fold points join the object they touch, growing outward through close neighbours.
+    std::deque<int> queue;
+    for (auto i : *rest)
+        if (object[i]) queue.push_back(i);
+    pcl::Indices near;
+    std::vector<float> squares;
+    while (!queue.empty()) {
+        const int i = queue.front();
+        queue.pop_front();
+        tree->radiusSearch((*cloud)[i], cluster_distance, near, squares);
+        for (auto j : near)
+            if (fold[j] && !object[j]) {
+                object[j] = object[i];
+                queue.push_back(j);
+            }
+    }
+    renumber_by_size(object, cloud->size());
 }
 
 }  // namespace

@@ -7,7 +7,7 @@ import CPCL
 /// neighbouring points: on an organized cloud (a depth image) along the image grid with PCL's organized
 /// multi-plane and connected-component segmentations — neighbours do not join across a concave fold,
 /// and pieces seen either side of a nearer object join — otherwise with RANSAC plane fits and Euclidean
-/// cluster extraction on a k-d tree. Distances are in the cloud's units (metres for depth cameras and
+/// cluster extraction on a k-d tree (not joining across concave folds either with `singleView`). Distances are in the cloud's units (metres for depth cameras and
 /// LiDAR); left unset, they are multiples of the cloud's median nearest-neighbour distance, so the same
 /// defaults fit a Kinect table top and a LiDAR scan.
 public struct SegmentationOptions: Sendable, Equatable {
@@ -26,6 +26,10 @@ public struct SegmentationOptions: Sendable, Equatable {
     public var keepPlanes: Bool
     /// Use the image grid of an organized cloud; false treats every cloud as unorganized.
     public var useGrid: Bool
+    /// An unorganized cloud seen from one viewpoint at the origin (a depth camera's frame, its NaNs
+    /// dropped): concave folds are found there too, with normals facing the origin. Off by default: a
+    /// scan merged from all sides would have half of every object's normals turned inward.
+    public var singleView: Bool
 
     /// Chosen on the 16 mOSD scenes (BENCHMARKS.md, "Scene segmentation"): 6 spacings for the plane,
     /// 5 for clusters.
@@ -35,7 +39,8 @@ public struct SegmentationOptions: Sendable, Equatable {
     public static let minimumPlaneShare = 0.05
 
     public init(up: SIMD3<Float>? = nil, planeDistance: Double? = nil, clusterDistance: Double? = nil,
-                minPoints: Int = 300, maxExtent: Double? = nil, keepPlanes: Bool = false, useGrid: Bool = true) {
+                minPoints: Int = 300, maxExtent: Double? = nil, keepPlanes: Bool = false, useGrid: Bool = true,
+                singleView: Bool = false) {
         self.up = up
         self.planeDistance = planeDistance
         self.clusterDistance = clusterDistance
@@ -43,6 +48,7 @@ public struct SegmentationOptions: Sendable, Equatable {
         self.maxExtent = maxExtent
         self.keepPlanes = keepPlanes
         self.useGrid = useGrid
+        self.singleView = singleView
     }
 }
 
@@ -129,6 +135,10 @@ extension PointCloud {
         // 10 rows or columns, join (an object behind another). Chosen on mOSD (BENCHMARKS.md).
         p.concave_baseline = 10
         p.concave_tolerance = 0.4
+        // Off the grid, seen from the origin: normals over 2 cluster distances, folds against
+        // neighbours up to 1.5 away.
+        p.fold_normal_distances = options.singleView ? 2 : 0
+        p.fold_radius_distances = 1.5
         p.occluder_distances = 6
         p.occluded_gap_distances = 2
         p.occlusion_lines = 10

@@ -147,10 +147,13 @@ import TestSupport
         let order = scene.cloud.positions.indices.filter { scene.height[$0].isFinite }.shuffled(using: &rng)
         let cloud = scene.cloud.selecting(order)
         #expect(!cloud.isOrganized)
-        let result = try cloud.segmenting(SegmentationOptions(planeDistance: 0.01, clusterDistance: 0.02))
-        #expect(!result.usedGrid)
-        #expect(result.objects.count == 3)
-        Self.expectExact(result.object, truth: order.map { scene.truth[$0] }, height: order.map { scene.height[$0] }, planeDistance: 0.01)
+        // Seen from the camera at the origin: with or without the single-view folds.
+        for singleView in [false, true] {
+            let result = try cloud.segmenting(SegmentationOptions(planeDistance: 0.01, clusterDistance: 0.02, singleView: singleView))
+            #expect(!result.usedGrid)
+            #expect(result.objects.count == 3)
+            Self.expectExact(result.object, truth: order.map { scene.truth[$0] }, height: order.map { scene.height[$0] }, planeDistance: 0.01)
+        }
     }
 
     @Test func defaultsFitTheScenesOwnSpacing() throws {

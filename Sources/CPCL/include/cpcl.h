@@ -106,7 +106,9 @@ typedef struct {
     int ransac_iterations;      ///< plane fits (unorganized)
     double flatness;            ///< … a fit whose inliers' RMS distance exceeds this share of plane_distance is no plane
     int concave_baseline;       ///< organized: pixels either side over which a concave fold is judged (0: no folds)
-    double concave_tolerance;   ///< … a pixel lies on a fold when (n₁ − n₂)·(p₁ − p₂) < −tolerance·|p₁ − p₂|
+    double concave_tolerance;   ///< … a point lies on a fold when (n₁ − n₂)·(p₁ − p₂) < −tolerance·|p₁ − p₂|
+    double fold_normal_distances;  ///< unorganized, seen from the origin: normals from this many cluster distances around (0: no folds)
+    double fold_radius_distances;  ///< … folds judged against neighbours up to this many cluster distances away
     double occluder_distances;  ///< organized: a point this many cluster distances nearer hides what is behind it
     double occluded_gap_distances;  ///< … pieces either side at depths this close (in cluster distances) are one object
     int occlusion_lines;        ///< … when seen so along at least this many rows and columns

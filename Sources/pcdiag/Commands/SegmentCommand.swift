@@ -27,6 +27,9 @@ struct SegmentationOptionGroup: ParsableArguments {
     @Flag(name: .customLong("no-grid"), help: "Treat an organized scene as unorganized (k-d tree instead of the image grid).")
     var noGrid = false
 
+    @Flag(name: .customLong("single-view"), help: "An unorganized scene seen from one viewpoint at the origin (a depth image without its NaNs): cut concave folds as on the grid.")
+    var singleView = false
+
     func validate() throws {
         for (name, value) in [("--plane-distance", planeDistance), ("--cluster-distance", clusterDistance), ("--max-extent", maxExtent)] {
             if let value, !(value > 0 && value.isFinite) { throw ValidationError("\(name) must be a positive number") }
@@ -36,7 +39,7 @@ struct SegmentationOptionGroup: ParsableArguments {
 
     var options: SegmentationOptions {
         SegmentationOptions(up: up?.vector, planeDistance: planeDistance, clusterDistance: clusterDistance, minPoints: minPoints,
-                            maxExtent: maxExtent, keepPlanes: keepPlanes, useGrid: !noGrid)
+                            maxExtent: maxExtent, keepPlanes: keepPlanes, useGrid: !noGrid, singleView: singleView)
     }
 }
 
