@@ -21,6 +21,7 @@ let package = Package(
             dependencies: ["CPCLSystem"],
             linkerSettings: [
                 .linkedLibrary("pcl_io"), .linkedLibrary("pcl_io_ply"), .linkedLibrary("pcl_filters"),
+                .linkedLibrary("pcl_segmentation"), .linkedLibrary("pcl_sample_consensus"), .linkedLibrary("pcl_features"),
                 .linkedLibrary("pcl_search"), .linkedLibrary("pcl_kdtree"), .linkedLibrary("pcl_common"),
                 .linkedLibrary("flann_cpp"),
             ]),

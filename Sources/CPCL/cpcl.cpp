@@ -6,6 +6,7 @@
 #include "field_values.h"
 #include "file_check.h"
 #include "ply_writer.h"
+#include "segment.h"
 
 #include <pcl/PCLPointCloud2.h>
 #include <pcl/console/print.h>
@@ -15,6 +16,8 @@
 #include <pcl/io/pcd_io.h>
 #include <pcl/io/ply_io.h>  // the reader; ply_writer.h has the writer
 #include <pcl/point_types.h>
+
+#include <Eigen/Eigenvalues>
 
 
 #include <algorithm>
@@ -308,6 +311,74 @@ int cpcl_farthest_point_indices(const float *xyz, size_t n, size_t k, unsigned s
         if (picked.size() != k) return fail(error, CPCL_INTERNAL, "farthest point sampling returned the wrong count");
         std::copy(picked.begin(), picked.end(), out);
         return int(CPCL_OK);
+    });
+}
+
+int cpcl_segment(const float *xyz, size_t n, uint32_t width, uint32_t height, const cpcl_segment_parameters *parameters,
+                 uint32_t *object, cpcl_segment_result *result, cpcl_error *error) {
+    return guarded(error, [&] {
+        const auto &p = *parameters;
+        if (p.plane_distance <= 0 && !(p.plane_spacings > 0)) return fail(error, CPCL_INVALID, "the plane distance must be positive");
+        if (p.cluster_distance <= 0 && !(p.cluster_spacings > 0)) return fail(error, CPCL_INVALID, "the cluster distance must be positive");
+        if (!std::isfinite(p.plane_distance) || !std::isfinite(p.cluster_distance) || !std::isfinite(p.max_extent))
+            return fail(error, CPCL_INVALID, "distances must be finite");
+        if (n > std::size_t(std::numeric_limits<int>::max())) return fail(error, CPCL_INVALID, "too many points for PCL's 32-bit indices");
+        *result = cpcl_detail::segment(xyz, n, width, height, p, object);
+        return int(CPCL_OK);
+    });
+}
+
+int cpcl_principal_box(const float *xyz, size_t n, float *axes, float *extents, float *centre, cpcl_error *error) {
+    return guarded(error, [&] {
+        if (n == 0) return fail(error, CPCL_INVALID, "a box needs at least one point");
+        Eigen::Vector3d mean = Eigen::Vector3d::Zero();
+        for (std::size_t i = 0; i < n; ++i) mean += Eigen::Vector3d(xyz[3 * i], xyz[3 * i + 1], xyz[3 * i + 2]);
+        mean /= double(n);
+        Eigen::Matrix3d cov = Eigen::Matrix3d::Zero();
+        for (std::size_t i = 0; i < n; ++i) {
+            const Eigen::Vector3d d = Eigen::Vector3d(xyz[3 * i], xyz[3 * i + 1], xyz[3 * i + 2]) - mean;
+            cov += d * d.transpose();
+        }
+        const Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> solver(cov);
+        // Eigen sorts eigenvalues ascending: the last column is the axis of greatest spread.
+        Eigen::Matrix3d basis;
+        for (int k = 0; k < 3; ++k) basis.col(k) = solver.eigenvectors().col(2 - k);
+        Eigen::Vector3d lo = Eigen::Vector3d::Constant(INFINITY), hi = -lo;
+        for (std::size_t i = 0; i < n; ++i) {
+            const Eigen::Vector3d q = basis.transpose() * (Eigen::Vector3d(xyz[3 * i], xyz[3 * i + 1], xyz[3 * i + 2]) - mean);
+            lo = lo.cwiseMin(q);
+            hi = hi.cwiseMax(q);
+        }
+        const Eigen::Vector3d mid = mean + basis * ((lo + hi) / 2);
+        for (int k = 0; k < 3; ++k) {
+            for (int j = 0; j < 3; ++j) axes[3 * k + j] = float(basis(j, k));
+            extents[k] = float(hi[k] - lo[k]);
+            centre[k] = float(mid[k]);
+        }
+        return int(CPCL_OK);
+    });
+}
+
+int cpcl_save_with_field(const char *source, const char *path, const char *temporary, const char *name,
+                         const uint32_t *values, size_t count, cpcl_encoding encoding, cpcl_error *error) {
+    return guarded(error, [&] {
+        cpcl_cloud *raw = nullptr;
+        cpcl_encoding read_encoding;
+        if (const int rc = cpcl_load(source, &raw, &read_encoding, error)) return rc;
+        std::unique_ptr<cpcl_cloud> cloud(raw);
+        auto &b = cloud->blob;
+        const std::size_t n = std::size_t(b.width) * b.height;
+        if (count != n) return fail(error, CPCL_INVALID, "the file changed since it was segmented");
+        const int existing = pcl::getFieldIndex(b, name);
+        if (existing >= 0) {
+            const auto &f = b.fields[existing];
+            if (f.datatype != pcl::PCLPointField::UINT32 || f.count != 1)
+                return fail(error, CPCL_INVALID, std::string("the file already has a field '") + name + "' of another type");
+            for (std::size_t i = 0; i < n; ++i) std::memcpy(&b.data[i * b.point_step + f.offset], &values[i], 4);
+        } else if (const int rc = cpcl_cloud_add_field(cloud.get(), name, CPCL_UINT32, 1, values, error)) {
+            return rc;
+        }
+        return save_file(path, temporary, b, encoding, error);
     });
 }
 

@@ -156,3 +156,23 @@ func message(_ error: cpcl_error) -> String {
         String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
     }
 }
+
+extension PointCloudFile {
+    /// Writes the cloud of file `source` to `path` with a uint32 field `name` added (or, when the file
+    /// has one, overwritten): every other field keeps its name, type and values, an organized cloud its
+    /// grid. PLY stores every non-colour property as float. Whole or absent, like `write(to:)`.
+    public static func write(_ source: String, adding name: String, values: [UInt32], to path: String,
+                             encoding: PointCloudEncoding = .binary) throws(PointCloudError) {
+        guard PointCloudFormat(path: path) != nil else {
+            throw .unwritable(path: path, reason: "unsupported output type (use .pcd or .ply)")
+        }
+        var error = cpcl_error()
+        TemporaryFile.removeStale(for: path)
+        let status = cpcl_save_with_field(source, path, TemporaryFile.path(for: path), name, values, values.count,
+                                          encoding.cValue, &error)
+        guard status == Int32(CPCL_OK.rawValue) else {
+            throw status == Int32(CPCL_IO.rawValue) ? .unwritable(path: path, reason: message(error))
+                                                    : .invalid(path: source, reason: message(error))
+        }
+    }
+}

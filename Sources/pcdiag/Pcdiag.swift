@@ -24,7 +24,7 @@ struct Pcdiag: ParsableCommand {
             """,
         version: version,
         subcommands: [InfoCommand.self, ConvertCommand.self, PreprocessCommand.self, CorruptCommand.self, ClassifyCommand.self,
-                      SaliencyCommand.self, CalibrateCommand.self, BatchCommand.self, MergeCommand.self, EvaluateCommand.self,
+                      SaliencyCommand.self, SegmentCommand.self, CalibrateCommand.self, BatchCommand.self, MergeCommand.self, EvaluateCommand.self,
                       EvaluateOODCommand.self, RobustnessCommand.self, TrainCommand.self, AdaptCommand.self, BenchCommand.self])
 }
 

@@ -81,6 +81,62 @@ int cpcl_statistical_outlier_mask(const float *xyz, size_t n, int k, double stdd
 int cpcl_farthest_point_indices(const float *xyz, size_t n, size_t k, unsigned seed, int32_t *out,
                                 cpcl_error *error);
 
+/// The most support planes a segmentation reports.
+#define CPCL_MAX_SUPPORTS 4
+
+/// Scene segmentation settings. Distances in the cloud's units; a distance ≤ 0 means "that many point
+/// spacings" (the `*_spacings` factor times the cloud's median nearest-neighbour distance).
+typedef struct {
+    int organized;              ///< use the image grid when the cloud has one
+    float up[3];                ///< the up axis; (0, 0, 0): the camera's (organized) or the objects' side
+    double plane_distance;      ///< a point this close to a support plane belongs to it
+    double cluster_distance;    ///< neighbours closer than this are one object
+    double plane_spacings;
+    double cluster_spacings;
+    uint32_t min_points;        ///< smaller clusters are noise
+    double max_extent;          ///< clusters larger than this along some axis are not objects (0: no limit)
+    int keep_planes;            ///< do not remove the support planes' points
+    uint32_t min_plane_points;  ///< smallest plane region considered as a support
+    double min_plane_share;     ///< … and its smallest share of the finite points (unorganized)
+    double support_share;       ///< a second support holds at least this share of the largest one's points
+    double parallel_degrees;    ///< … and is parallel to it within this angle
+    double angular_degrees;     ///< normal agreement within a plane region (organized)
+    float depth_change;         ///< integral-image normals: the depth change that breaks a surface
+    float normal_smoothing;     ///< integral-image normals: smoothing window, pixels
+    int ransac_iterations;      ///< plane fits (unorganized)
+    double flatness;            ///< … a fit whose inliers' RMS distance exceeds this share of plane_distance is no plane
+    int concave_baseline;       ///< organized: pixels either side over which a concave fold is judged (0: no folds)
+    double concave_tolerance;   ///< … a point lies on a fold when (n₁ − n₂)·(p₁ − p₂) < −tolerance·|p₁ − p₂|
+    double fold_normal_distances;  ///< unorganized, seen from the origin: normals from this many cluster distances around (0: no folds)
+    double fold_radius_distances;  ///< … folds judged against neighbours up to this many cluster distances away
+    double occluder_distances;  ///< organized: a point this many cluster distances nearer hides what is behind it
+    double occluded_gap_distances;  ///< … pieces either side at depths this close (in cluster distances) are one object
+    int occlusion_lines;        ///< … when seen so along at least this many rows and columns
+} cpcl_segment_parameters;
+
+typedef struct {
+    int organized;              ///< whether the image grid was used
+    double spacing;             ///< median nearest-neighbour distance (0: too few points to cut)
+    double plane_distance, cluster_distance;  ///< the distances used
+    uint32_t supports;          ///< support planes found
+    float planes[4 * CPCL_MAX_SUPPORTS];  ///< their a, b, c, d (unit normal towards the objects)
+} cpcl_segment_result;
+
+/// Removes the supporting planes of a scene of `n` points (xyz interleaved, NaN allowed; a width ×
+/// height grid when organized) and cuts the rest into objects: `object` (n entries) receives 0 for
+/// support, noise and non-finite points, and 1, 2, … for objects, the largest first.
+int cpcl_segment(const float *xyz, size_t n, uint32_t width, uint32_t height, const cpcl_segment_parameters *parameters,
+                 uint32_t *object, cpcl_segment_result *result, cpcl_error *error);
+
+/// The principal-axis box of `n` points (xyz interleaved, finite): `axes` receives three unit axes
+/// (row after row, the direction of greatest variance first), `extents` the box's side along each, `centre` its centre.
+int cpcl_principal_box(const float *xyz, size_t n, float *axes, float *extents, float *centre, cpcl_error *error);
+
+/// Reads `source` again, adds (or overwrites) the uint32 field `name` with `values` (one a point, in
+/// the file's order) and saves the result as `cpcl_save` does; every other field keeps its type.
+int cpcl_save_with_field(const char *source, const char *path, const char *temporary, const char *name,
+                         const uint32_t *values, size_t count, cpcl_encoding encoding, cpcl_error *error);
+
 #ifdef __cplusplus
 }
 #endif
