@@ -30,12 +30,8 @@ struct Pcdiag: ParsableCommand {
 
 /// Options every subcommand takes.
 struct GlobalOptions: ParsableArguments {
-    @Flag(name: .shortAndLong, help: "Print only results and errors.")
-    var quiet = false
-
-    @Flag(name: .shortAndLong, help: "Also log what each step does.")
-    var verbose = false
-
+    @Flag(name: .shortAndLong, help: "Print only results and errors.") var quiet = false
+    @Flag(name: .shortAndLong, help: "Also log what each step does.") var verbose = false
     @Option(help: "Format of the results on stdout: table, json (one object, or an array of rows), jsonl (an object a line) or csv (the command's overview says what a row is).")
     var format: OutputFormat = .table
 

@@ -33,22 +33,11 @@ struct AdaptCommand: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
-
-    @Option(help: "Labelled source set (class folders or CSV manifest), the data the model was trained on.")
-    var source: String
-
-    @Option(help: "Unlabelled target clouds: files, folders, globs or @lists (class folders with --target-labels).")
-    var target: [String]
-
-    @Option(name: .short, help: ArgumentHelp("Output model file (.safetensors).", valueName: "model"))
-    var output: String
-
-    @Option(name: .customLong("source-val"), help: "Source validation set for model selection.")
-    var sourceVal: String?
-
-    @Option(name: .customLong("val-fraction"), help: "Share of --source held out for validation when --source-val is not given.")
-    var valFraction = 0.1
-
+    @Option(help: "Labelled source set (class folders or CSV manifest), the data the model was trained on.") var source: String
+    @Option(help: "Unlabelled target clouds: files, folders, globs or @lists (class folders with --target-labels).") var target: [String]
+    @Option(name: .short, help: ArgumentHelp("Output model file (.safetensors).", valueName: "model")) var output: String
+    @Option(name: .customLong("source-val"), help: "Source validation set for model selection.") var sourceVal: String?
+    @Option(name: .customLong("val-fraction"), help: "Share of --source held out for validation when --source-val is not given.") var valFraction = 0.1
     @OptionGroup var recipe: AdaptRecipeOptions
     @Flag(help: "Continue from the checkpoint beside -o.") var resume = false
     @Flag(help: "Overwrite an existing output model.") var force = false

@@ -23,8 +23,7 @@ struct AdaptRecipeOptions: ParsableArguments {
     @Option(name: .customLong("gate-threshold"), help: "batch (the batch's own ρ-quantile) or running (recent batches').")
     var gateThreshold = Gate.Threshold.batch
     @Option(help: "α of the measurer's saliency map.") var alpha = 1.0
-    @Option(name: .customLong("self-training-from"), help: "First epoch (1-based) with target pseudo-labels; off by default.")
-    var selfTrainingFrom: Int?
+    @Option(name: .customLong("self-training-from"), help: "First epoch (1-based) with target pseudo-labels; off by default.") var selfTrainingFrom: Int?
     @Option(name: .customLong("pseudo-share"), help: "Share of each predicted class pseudo-labelled (most confident first), first:last epoch of self-training.")
     var pseudoShare = "0.2:0.6"
     @Option(name: .customLong("pseudo-weight"), help: "Weight of the pseudo-label loss.") var pseudoWeight = 1.0

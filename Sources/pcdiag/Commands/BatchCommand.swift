@@ -28,39 +28,19 @@ struct BatchCommand: ParsableCommand {
 
     @Argument(help: "Point cloud files (.pcd .ply .xyz .txt .csv .pts .npy .bin .off .obj .stl .las), folders, globs, @list files or CSV manifests (path,label).")
     var inputs: [String]
-
     @OptionGroup var modelOptions: ModelOptions
-
-    @Option(name: .shortAndLong, help: "Write the rows to FILE (.jsonl or .csv), resuming it if it exists.")
-    var output: String?
-
+    @Option(name: .shortAndLong, help: "Write the rows to FILE (.jsonl or .csv), resuming it if it exists.") var output: String?
 
     @OptionGroup var summaryOptions: SummaryOptions
-
-    @Option(help: "Threads reading and preparing files ahead of the network.")
-    var jobs = BatchPlan().jobs
-
-    @Option(help: "Process only shard I of N (1-based), split by path hash; see pcdiag merge.")
-    var shard: String?
-
-    @Flag(name: .customLong("fail-on-flag"), help: "Exit with status 7 when any object is flagged fragile.")
-    var failOnFlag = false
-
+    @Option(help: "Threads reading and preparing files ahead of the network.") var jobs = BatchPlan().jobs
+    @Option(help: "Process only shard I of N (1-based), split by path hash; see pcdiag merge.") var shard: String?
+    @Flag(name: .customLong("fail-on-flag"), help: "Exit with status 7 when any object is flagged fragile.") var failOnFlag = false
     @Flag(name: .customLong("labels-from-folders"), help: "Each file's parent folder names its true class: adds label, correct, accuracy, error-detection AUROCs, a confusion matrix and reliability diagram.")
     var labelsFromFolders = false
-
-    @Flag(name: .customLong("no-preprocess"), help: "Feed the points as stored (no NaN removal, normalisation or resampling).")
-    var noPreprocess = false
-
-    @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.")
-    var batchSize = 16
-
-    @Option(help: "Flagged objects drawn in the report (the most fragile).")
-    var renders = 24
-
-    @Flag(help: "Start -o over instead of resuming it; overwrite --report and --summary.")
-    var force = false
-
+    @Flag(name: .customLong("no-preprocess"), help: "Feed the points as stored (no NaN removal, normalisation or resampling).") var noPreprocess = false
+    @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.") var batchSize = 16
+    @Option(help: "Flagged objects drawn in the report (the most fragile).") var renders = 24
+    @Flag(help: "Start -o over instead of resuming it; overwrite --report and --summary.") var force = false
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 

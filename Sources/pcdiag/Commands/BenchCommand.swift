@@ -27,18 +27,12 @@ struct BenchCommand: ParsableCommand {
             forward's work in the dense formulation, have a half and a third of it as theirs.
             """)
 
-    @Option(help: "Data set to time loading on: a class-folder tree, a CSV manifest, or a folder of clouds.")
-    var data: String?
-
+    @Option(help: "Data set to time loading on: a class-folder tree, a CSV manifest, or a folder of clouds.") var data: String?
     @Option(help: "Repeats of each measurement; the median is reported.")
     var `repeat` = 5
-
-    @Option(help: ArgumentHelp("Worker threads for loading (default: all cores).", valueName: "n"))
-    var threads: Int?
-
+    @Option(help: ArgumentHelp("Worker threads for loading (default: all cores).", valueName: "n")) var threads: Int?
     @Option(help: "Run only one part: load, formats (reading speed of each file format; not run otherwise), models, or one model (pointnet, dgcnn).")
     var only: String?
-
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions

@@ -22,38 +22,20 @@ struct CalibrateCommand: ParsableCommand {
             turn, with the threshold that flags --recall of the wrong answers. Written to -o with the \
             weights unchanged. The set needs more usable clouds than the model has classes. csv and \
             jsonl have one row per term: indicator, side, threshold, weight.
-
-            --format json prints one object; jsonl and csv one row per indicator, shortfall term and the fragility score.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
-
-    @Option(help: "Labelled source set: class folders or a CSV manifest.")
-    var data: String
-
-    @Option(name: .shortAndLong, help: "The calibrated model file to write (may be --model itself with --force).")
-    var output: String
-
-    @Option(help: "Clean clouds to diagnose (a seeded subset); each also gets one shifted copy.")
-    var limit = 1000
-
-    @Option(help: "Share of the wrong answers on the calibration data the fragility threshold flags.")
-    var recall = 0.95
-
+    @Option(help: "Labelled source set: class folders or a CSV manifest.") var data: String
+    @Option(name: .shortAndLong, help: "The calibrated model file to write (may be --model itself with --force).") var output: String
+    @Option(help: "Clean clouds to diagnose (a seeded subset); each also gets one shifted copy.") var limit = 1000
+    @Option(help: "Share of the wrong answers on the calibration data the fragility threshold flags.") var recall = 0.95
     @Option(help: "Corruptions for the shifted copies, comma-separated KIND:SEVERITY (see pcdiag corrupt). Default: occlusion, dropout-local, add-local, jitter, lidar, density, scale, add-global at severities 2 and 4.")
     var corruptions: String?
-
-    @Option(help: "Seed of the subset and the corruptions.")
-    var seed: UInt64 = 1
-
+    @Option(help: "Seed of the subset and the corruptions.") var seed: UInt64 = 1
     @OptionGroup var diagnosis: DiagnosisOptionGroup
-
     @Option(help: "Also write the calibration's diagnoses here as JSON lines: each clean cloud and its shifted copy, with the true class, the corruption, every indicator and the fitted fragility score — to audit or study the fit.")
     var diagnoses: String?
-
-    @Flag(help: "Overwrite an existing output model.")
-    var force = false
-
+    @Flag(help: "Overwrite an existing output model.") var force = false
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
@@ -94,17 +76,10 @@ struct CalibrateCommand: ParsableCommand {
 
 /// How the indicators are computed, for the commands that compute them all.
 struct DiagnosisOptionGroup: ParsableArguments {
-    @Option(help: "Saliency exponent α (the radius power: 1 in the official PointNet code, 6 for DGCNN).")
-    var alpha = 1.0
-
-    @Option(name: .customLong("flip-trials"), help: "Random 10 % point-drop trials for flip_rate (0: skip).")
-    var flipTrials = 8
-
-    @Option(name: .customLong("drop-rounds"), help: "Rounds of dropping the 5 % most salient points for drop_rounds (0: skip).")
-    var dropRounds = 10
-
-    @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.")
-    var batchSize = 16
+    @Option(help: "Saliency exponent α (the radius power: 1 in the official PointNet code, 6 for DGCNN).") var alpha = 1.0
+    @Option(name: .customLong("flip-trials"), help: "Random 10 % point-drop trials for flip_rate (0: skip).") var flipTrials = 8
+    @Option(name: .customLong("drop-rounds"), help: "Rounds of dropping the 5 % most salient points for drop_rounds (0: skip).") var dropRounds = 10
+    @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.") var batchSize = 16
 
     func validate() throws {
         guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be a finite number ≥ 0") }

@@ -19,21 +19,11 @@ struct ClassifyCommand: ParsableCommand {
 
     @Argument(help: "Point cloud files (.pcd .ply .xyz .txt .csv .pts .npy .bin .off .obj .stl .las), folders, globs, @list files or CSV manifests (path,label).")
     var inputs: [String]
-
     @OptionGroup var modelOptions: ModelOptions
-
-    @Option(help: "How many of the most probable classes to list.")
-    var top = 3
-
-    @Flag(name: .customLong("no-preprocess"), help: "Feed the points as stored (no NaN removal, normalisation or resampling).")
-    var noPreprocess = false
-
-    @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.")
-    var batchSize = 16
-
-    @Flag(name: .customLong("no-diagnostics"), help: "Class and probabilities only: no saliency, indicators or fragility (faster).")
-    var noDiagnostics = false
-
+    @Option(help: "How many of the most probable classes to list.") var top = 3
+    @Flag(name: .customLong("no-preprocess"), help: "Feed the points as stored (no NaN removal, normalisation or resampling).") var noPreprocess = false
+    @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.") var batchSize = 16
+    @Flag(name: .customLong("no-diagnostics"), help: "Class and probabilities only: no saliency, indicators or fragility (faster).") var noDiagnostics = false
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions

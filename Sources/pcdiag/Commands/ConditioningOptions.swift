@@ -4,15 +4,9 @@ import PointClouds
 /// What a file may need before a model's own preparation (or `preprocess`'s normalising and
 /// sampling): outliers out, a voxel grid, its up axis turned to z, the floor removed — in that order.
 struct ConditioningOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Statistical outlier removal: neighbours and deviation multiplier.", valueName: "k,std"))
-    var outliers: OutlierSetting?
-
-    @Option(help: "Voxel grid leaf size, in the input's units.")
-    var voxel: Float?
-
-    @Option(name: .customLong("up-axis"), help: "The input's up axis, turned to z.")
-    var upAxis: PreprocessStep.Axis?
-
+    @Option(help: ArgumentHelp("Statistical outlier removal: neighbours and deviation multiplier.", valueName: "k,std")) var outliers: OutlierSetting?
+    @Option(help: "Voxel grid leaf size, in the input's units.") var voxel: Float?
+    @Option(name: .customLong("up-axis"), help: "The input's up axis, turned to z.") var upAxis: PreprocessStep.Axis?
     @Flag(name: .customLong("remove-floor"), help: "Remove the floor a depth scan of a standing object picks up (z up, after --up-axis); says so when there is none.")
     var removeFloor = false
 

@@ -13,12 +13,8 @@ struct ConvertCommand: ParsableCommand {
             Organized clouds stay organized in PCD; binary PCD/PLY, text and NPY output keep coordinates bit-exact.
             """)
 
-    @Argument(help: "Input cloud (any format pcdiag reads; see --input-format).")
-    var input: String
-
-    @Argument(help: "Output cloud (.pcd, .ply, .xyz, .txt, .pts, .csv or .npy).")
-    var output: String
-
+    @Argument(help: "Input cloud (any format pcdiag reads; see --input-format).") var input: String
+    @Argument(help: "Output cloud (.pcd, .ply, .xyz, .txt, .pts, .csv or .npy).") var output: String
     @OptionGroup var out: CloudOutputOptions
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions

@@ -28,20 +28,15 @@ struct CorruptCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("Input clouds (any format pcdiag reads), folders, globs or @list files, then the output.", valueName: "in… out"))
     var paths: [String] = []
-
     @Option(help: ArgumentHelp("""
         Corruption: \(Corruption.Kind.allCases.map(\.rawValue).joined(separator: ", ")); a comma-separated \
         list, or 'all'.
         """, valueName: "kind"), transform: KindSelection.init)
     var kind: KindSelection
-
     @Option(help: ArgumentHelp("Severity 1 (mild) … 5 (harsh), a comma-separated list, or 'all'.", valueName: "1…5"),
             transform: SeveritySelection.init)
     var severity: SeveritySelection
-
-    @Option(help: "Base seed of the random draws.")
-    var seed: UInt64 = 0
-
+    @Option(help: "Base seed of the random draws.") var seed: UInt64 = 0
 
     @OptionGroup var out: CloudOutputOptions
     @OptionGroup var reading: ReadingOptions

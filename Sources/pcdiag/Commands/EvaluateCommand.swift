@@ -14,12 +14,8 @@ struct EvaluateCommand: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
-
-    @Option(help: "Labelled set: class folders or a CSV manifest.")
-    var data: String
-
+    @Option(help: "Labelled set: class folders or a CSV manifest.") var data: String
     @OptionGroup var subset: SubsetOptions
-
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions

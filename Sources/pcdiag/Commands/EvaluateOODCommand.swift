@@ -21,25 +21,12 @@ struct EvaluateOODCommand: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
-
-    @Option(help: "In-distribution set: class folders or a CSV manifest.")
-    var id: String
-
-    @Option(help: "Out-of-distribution set: class folders or a CSV manifest.")
-    var ood: String?
-
-    @Option(help: "Classes of the OOD set to leave out, comma-separated.")
-    var exclude: String?
-
-    @Flag(help: "The --id set's classes are the model's: also report error-detection AUROC.")
-    var labels = false
-
-    @Option(help: "At most this many clouds per set (a seeded random subset).")
-    var limit: Int?
-
-    @Option(help: "Seed of the subsets.")
-    var seed: UInt64 = 1
-
+    @Option(help: "In-distribution set: class folders or a CSV manifest.") var id: String
+    @Option(help: "Out-of-distribution set: class folders or a CSV manifest.") var ood: String?
+    @Option(help: "Classes of the OOD set to leave out, comma-separated.") var exclude: String?
+    @Flag(help: "The --id set's classes are the model's: also report error-detection AUROC.") var labels = false
+    @Option(help: "At most this many clouds per set (a seeded random subset).") var limit: Int?
+    @Option(help: "Seed of the subsets.") var seed: UInt64 = 1
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions

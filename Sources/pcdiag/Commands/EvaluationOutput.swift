@@ -17,14 +17,9 @@ func printEvaluation(_ format: OutputFormat, object: Record, rows: [Record], tab
 
 /// How much of a labelled set `evaluate` and `robustness` go through, and how many clouds per pass.
 struct SubsetOptions: ParsableArguments {
-    @Option(help: "At most this many clouds (a seeded random subset, drawn before reading, in set order).")
-    var limit: Int?
-
-    @Option(help: "Seed of the --limit subset (robustness: and of the corruptions).")
-    var seed: UInt64 = 0
-
-    @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.")
-    var batchSize = 32
+    @Option(help: "At most this many clouds (a seeded random subset, drawn before reading, in set order).") var limit: Int?
+    @Option(help: "Seed of the --limit subset (robustness: and of the corruptions).") var seed: UInt64 = 0
+    @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.") var batchSize = 32
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }

@@ -17,9 +17,7 @@ struct InfoCommand: ParsableCommand {
             on stderr with exit status 4.
             """)
 
-    @Argument(help: "Point cloud files (.pcd .ply .xyz .txt .csv .pts .npy .bin .off .obj .stl .las), folders, globs or @list files.")
-    var inputs: [String]
-
+    @Argument(help: "Point cloud files (.pcd .ply .xyz .txt .csv .pts .npy .bin .off .obj .stl .las), folders, globs or @list files.") var inputs: [String]
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions

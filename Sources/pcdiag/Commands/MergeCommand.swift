@@ -18,21 +18,12 @@ struct MergeCommand: ParsableCommand {
             --format: the summary on stdout (table: text; json, jsonl: the summary object; csv: the shift test's rows).
             """)
 
-    @Argument(help: "Row files written by pcdiag batch -o (one per shard).")
-    var shards: [String]
-
-    @Option(name: .shortAndLong, help: "The merged row file (.jsonl or .csv).")
-    var output: String
-
-    @Option(help: "The model the shards used, for the shift test (its calibration). Default: as for batch.")
-    var model: String?
-
+    @Argument(help: "Row files written by pcdiag batch -o (one per shard).") var shards: [String]
+    @Option(name: .shortAndLong, help: "The merged row file (.jsonl or .csv).") var output: String
+    @Option(help: "The model the shards used, for the shift test (its calibration). Default: as for batch.") var model: String?
     @OptionGroup var summaryOptions: SummaryOptions
 
-
-    @Flag(help: "Overwrite existing outputs.")
-    var force = false
-
+    @Flag(help: "Overwrite existing outputs.") var force = false
     @OptionGroup var global: GlobalOptions
 
     func run() throws {

@@ -10,13 +10,8 @@ import PointClouds
 struct ModelOptions: ParsableArguments {
     @Option(help: "Model file (.safetensors). Default: $PCDIAG_MODEL, the checkout's or the installed Models/pointnet-pointda10.safetensors.")
     var model: String?
-
-    @Option(help: "Architecture of a PyTorch export without metadata: pointnet or dgcnn.")
-    var arch: String?
-
-    @Option(help: "Class names of a PyTorch export, comma-separated, in output order.")
-    var classes: String?
-
+    @Option(help: "Architecture of a PyTorch export without metadata: pointnet or dgcnn.") var arch: String?
+    @Option(help: "Class names of a PyTorch export, comma-separated, in output order.") var classes: String?
     @OptionGroup var conditioning: ConditioningOptions
 
     func validate() throws {

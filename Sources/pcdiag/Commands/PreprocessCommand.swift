@@ -15,23 +15,12 @@ struct PreprocessCommand: ParsableCommand {
             before and after, the steps) on stdout.
             """)
 
-    @Argument(help: "Input cloud (any format pcdiag reads; see --input-format).")
-    var input: String
-
-    @Argument(help: "Output cloud (.pcd, .ply, .xyz, .txt, .pts, .csv or .npy).")
-    var output: String
-
-    @Option(help: "Points in the output (0: keep all).")
-    var points = 1024
-
+    @Argument(help: "Input cloud (any format pcdiag reads; see --input-format).") var input: String
+    @Argument(help: "Output cloud (.pcd, .ply, .xyz, .txt, .pts, .csv or .npy).") var output: String
+    @Option(help: "Points in the output (0: keep all).") var points = 1024
     @OptionGroup var conditioning: ConditioningOptions
-
-    @Flag(name: .customLong("no-normalize"), help: "Keep the input's position and scale.")
-    var noNormalize = false
-
-    @Option(help: "Seed of the sampling step.")
-    var seed: UInt64 = 0
-
+    @Flag(name: .customLong("no-normalize"), help: "Keep the input's position and scale.") var noNormalize = false
+    @Option(help: "Seed of the sampling step.") var seed: UInt64 = 0
 
     @OptionGroup var out: CloudOutputOptions
     @OptionGroup var reading: ReadingOptions

@@ -10,11 +10,9 @@ struct ReadingOptions: ParsableArguments {
         "Read every input as this format, whatever its extension: \(PointCloudFormat.allCases.map(\.rawValue).joined(separator: ", ")). Folders then take that format's files (.xyz .txt .csv .pts for any text format), and globs every file they match.",
         valueName: "format"))
     var inputFormat: PointCloudFormat?
-
     @Option(name: .customLong("bin-fields"), help: ArgumentHelp(
         "The float32 fields of a .bin record, in order (nuScenes: x,y,z,intensity,ring).", valueName: "names"))
     var binFields = CloudReadOptions.kittiFields.joined(separator: ",")
-
     @Option(help: ArgumentHelp(
         "What a mesh (.off, .obj, .stl) becomes: 'sample' (surface points, area-weighted and seeded: the model's input point count, else 2048), 'sample:N' or 'vertices'.",
         valueName: "how"))

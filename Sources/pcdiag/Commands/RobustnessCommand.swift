@@ -21,21 +21,11 @@ struct RobustnessCommand: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
-
-    @Option(help: "Labelled set: class folders or a CSV manifest.")
-    var data: String
-
-    @Option(help: "Reference model for CE and mCE (ModelNet-C uses DGCNN).")
-    var reference: String?
-
-    @Option(help: "Corruptions: a comma-separated list of kinds, or 'all'.", transform: KindSelection.init)
-    var kind = try! KindSelection("all")
-
-    @Option(help: "Severities 1…5, a comma-separated list, or 'all'.", transform: SeveritySelection.init)
-    var severity = try! SeveritySelection("all")
-
+    @Option(help: "Labelled set: class folders or a CSV manifest.") var data: String
+    @Option(help: "Reference model for CE and mCE (ModelNet-C uses DGCNN).") var reference: String?
+    @Option(help: "Corruptions: a comma-separated list of kinds, or 'all'.", transform: KindSelection.init) var kind = try! KindSelection("all")
+    @Option(help: "Severities 1…5, a comma-separated list, or 'all'.", transform: SeveritySelection.init) var severity = try! SeveritySelection("all")
     @OptionGroup var subset: SubsetOptions
-
 
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions

@@ -22,38 +22,21 @@ struct SaliencyCommand: ParsableCommand {
             the front and the side), as .svg or .png, for one input.
             """)
 
-    @Argument(help: "Point cloud files (.pcd .ply .xyz .txt .csv .pts .npy .bin .off .obj .stl .las), folders, globs or @list files.")
-    var inputs: [String]
-
-    @Option(name: .shortAndLong, help: "Output cloud (one input) or folder (several).")
-    var output: String?
-
-    @Option(help: "Also draw the map as three orthographic views: a .svg or .png file (one input).")
-    var render: String?
-
+    @Argument(help: "Point cloud files (.pcd .ply .xyz .txt .csv .pts .npy .bin .off .obj .stl .las), folders, globs or @list files.") var inputs: [String]
+    @Option(name: .shortAndLong, help: "Output cloud (one input) or folder (several).") var output: String?
+    @Option(help: "Also draw the map as three orthographic views: a .svg or .png file (one input).") var render: String?
     @OptionGroup var modelOptions: ModelOptions
-
-    @Option(help: "Exponent of the radius in the saliency (1: the reference; the original code used 6 for DGCNN).")
-    var alpha = 1.0
-
-    @Option(help: "Explain this class instead of the predicted one (a class name of the model).")
-    var label: String?
-
-    @Flag(name: .customLong("no-preprocess"), help: "Feed the points as stored (no NaN removal, normalisation or resampling).")
-    var noPreprocess = false
-
-    @Option(name: .customLong("batch-size"), help: "Clouds per forward/backward pass.")
-    var batchSize = 16
-
+    @Option(help: "Exponent of the radius in the saliency (1: the reference; the original code used 6 for DGCNN).") var alpha = 1.0
+    @Option(help: "Explain this class instead of the predicted one (a class name of the model).") var label: String?
+    @Flag(name: .customLong("no-preprocess"), help: "Feed the points as stored (no NaN removal, normalisation or resampling).") var noPreprocess = false
+    @Option(name: .customLong("batch-size"), help: "Clouds per forward/backward pass.") var batchSize = 16
 
     @OptionGroup var out: CloudOutputOptions
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        if out.encoding == .compressed, let output, output.lowercased().hasSuffix(".ply") {
-            throw ValidationError("-o \(output): PLY has no compressed encoding (use ascii or binary)")
-        }
+        try out.validate(output)
         guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be a finite number ≥ 0") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         if let render, !["svg", "png"].contains((render as NSString).pathExtension.lowercased()) {

@@ -8,25 +8,15 @@ import PointClouds
 struct SegmentationOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("The scene's up axis: x, y, z, -x, -y, -z or a vector a,b,c (default: the camera's side of the largest plane for a depth image, else the side most points are on).", valueName: "axis"))
     var up: UpAxis?
-
     @Option(name: .customLong("plane-distance"), help: "Points this close to a support plane belong to it, in the scene's units (default: 6 point spacings).")
     var planeDistance: Double?
-
     @Option(name: .customLong("cluster-distance"), help: "Neighbours closer than this are one object, in the scene's units (default: 5 point spacings).")
     var clusterDistance: Double?
-
-    @Option(name: .customLong("min-points"), help: "Smaller clusters are noise, not objects.")
-    var minPoints = 300
-
+    @Option(name: .customLong("min-points"), help: "Smaller clusters are noise, not objects.") var minPoints = 300
     @Option(name: .customLong("max-extent"), help: "Clusters larger than this along x, y or z are background, not objects (default: no limit).")
     var maxExtent: Double?
-
-    @Flag(name: .customLong("keep-planes"), help: "Keep the support planes' points and cluster them too.")
-    var keepPlanes = false
-
-    @Flag(name: .customLong("no-grid"), help: "Treat an organized scene as unorganized (k-d tree instead of the image grid).")
-    var noGrid = false
-
+    @Flag(name: .customLong("keep-planes"), help: "Keep the support planes' points and cluster them too.") var keepPlanes = false
+    @Flag(name: .customLong("no-grid"), help: "Treat an organized scene as unorganized (k-d tree instead of the image grid).") var noGrid = false
     @Flag(name: .customLong("single-view"), help: "An unorganized scene seen from one viewpoint at the origin (a depth image without its NaNs): cut concave folds as on the grid.")
     var singleView = false
 
@@ -79,30 +69,17 @@ struct SegmentCommand: ParsableCommand {
             row 'all' with recall, wov and precision (IoU ≥ 0.5), and seconds per scene.
             """)
 
-    @Argument(help: "Scene files (.pcd, .ply).")
-    var scenes: [String]
-
-    @Option(name: .shortAndLong, help: "The scene with an 'object' field: a .pcd/.ply file (one scene) or a folder (several).")
-    var output: String?
-
-    @Option(help: "Also write each object as FOLDER/SCENE-ID.pcd.")
-    var objects: String?
-
-    @Option(help: "Score against this ground-truth field (mOSD labels) instead of listing objects.")
-    var truth: String?
-
+    @Argument(help: "Scene files (.pcd, .ply).") var scenes: [String]
+    @Option(name: .shortAndLong, help: "The scene with an 'object' field: a .pcd/.ply file (one scene) or a folder (several).") var output: String?
+    @Option(help: "Also write each object as FOLDER/SCENE-ID.pcd.") var objects: String?
+    @Option(help: "Score against this ground-truth field (mOSD labels) instead of listing objects.") var truth: String?
     @OptionGroup var segmentation: SegmentationOptionGroup
-
-    @Option(help: "Output format: table, json, jsonl or csv.")
-    var format: OutputFormat = .table
 
     @OptionGroup var out: CloudOutputOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        if out.encoding == .compressed, let output, output.lowercased().hasSuffix(".ply") {
-            throw ValidationError("-o \(output): PLY has no compressed encoding (use ascii or binary)")
-        }
+        try out.validate(output)
     }
 
     func run() throws {
@@ -113,7 +90,7 @@ struct SegmentCommand: ParsableCommand {
         run.objectsFolder = objects
         run.truthField = truth
         let outputs = try output.map { try SceneSegmentationRun.outputPaths($0, for: scenes) }
-        let printer = RecordPrinter(format: format, columns: truth == nil ? SceneSegmentationRun.objectColumns : SceneSegmentationRun.scoreColumns)
+        let printer = RecordPrinter(format: global.format, columns: truth == nil ? SceneSegmentationRun.objectColumns : SceneSegmentationRun.scoreColumns)
         let status = try run.run(scenes, outputs: outputs, console: console,
                                  progress: console.progress(total: scenes.count, label: "segment"), emit: printer.emit)
         printer.finish()

@@ -6,11 +6,8 @@ import Report
 /// Where `batch` and `merge` put the summary of their rows besides the screen: a JSON file and an
 /// HTML report.
 struct SummaryOptions: ParsableArguments {
-    @Option(help: "Write a self-contained HTML report (summary, shift verdict, flagged objects with renders when the clouds were read).")
-    var report: String?
-
-    @Option(help: "Write the summary as JSON to FILE.")
-    var summary: String?
+    @Option(help: "Write a self-contained HTML report (summary, shift verdict, flagged objects with renders when the clouds were read).") var report: String?
+    @Option(help: "Write the summary as JSON to FILE.") var summary: String?
 
     var outputs: [String] { [report, summary].compactMap { $0 } }
 

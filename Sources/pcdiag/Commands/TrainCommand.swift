@@ -18,18 +18,10 @@ struct TrainCommand: ParsableCommand {
             atomically after every epoch; --resume continues from it.
             """)
 
-    @Option(help: "Training set: class folders or a CSV manifest.")
-    var data: String
-
-    @Option(help: "Validation set, for model selection.")
-    var val: String?
-
-    @Option(help: "Network: pointnet or dgcnn (k = 20).")
-    var arch: String = "pointnet"
-
-    @Option(name: .short, help: ArgumentHelp("Output model file (.safetensors).", valueName: "model"))
-    var output: String
-
+    @Option(help: "Training set: class folders or a CSV manifest.") var data: String
+    @Option(help: "Validation set, for model selection.") var val: String?
+    @Option(help: "Network: pointnet or dgcnn (k = 20).") var arch: String = "pointnet"
+    @Option(name: .short, help: ArgumentHelp("Output model file (.safetensors).", valueName: "model")) var output: String
     @OptionGroup var optimisation: OptimisationOptions<TrainingOptions>
     @Option(help: "Optimiser: adam, adamw or sgd.") var optimizer = TrainingOptions.OptimizerKind.adam
     @Option(help: "Points per cloud.") var points = 1024
