@@ -29,6 +29,13 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
     @usableFromInline let winner = Tensor<T>(shape: [0])     // [clouds, E]: its point within the cloud
     @usableFromInline let mean = Tensor<T>(shape: [0]), invStd = Tensor<T>(shape: [0])
     @usableFromInline let inputGrad = Tensor<T>(shape: [0]), centred = Tensor<T>(shape: [0])
+    // `forward(subsets:)`'s state for `backwardSubsets`: the subsets, their pooled values and winners.
+    @usableFromInline var subsets: [PointSubset] = []
+    @usableFromInline var subsetPoints = 0
+    @usableFromInline let subsetOutput = Tensor<T>(shape: [0]), subsetExtreme = Tensor<T>(shape: [0])
+    @usableFromInline var subsetWinner: [Int32] = []
+    @usableFromInline let subsetMean = Tensor<T>(shape: [0]), subsetInvStd = Tensor<T>(shape: [0])
+    @usableFromInline let subsetGrad = Tensor<T>(shape: [0])
 
     /// The convolution's switch: its weight gradient is this module's to compute.
     public var computesParameterGradients: Bool {
@@ -225,5 +232,119 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
             }
         }
         return inputGrad
+    }
+
+    /// Z = X Wᵀ of every point of x [clouds, points, C], into `values` [clouds, points, E]: what
+    /// `forward(subsets:values:)` pools. Points × C × E multiply-adds, once for any number of subsets.
+    @inlinable
+    public func pointValues(_ x: Tensor<T>, into values: Tensor<T>) {
+        let (c, e) = (conv.inputs, conv.outputs)
+        precondition(x.shape.count == 3 && x.shape[2] == c, "expects [clouds, points, \(c)], got \(x.shape)")
+        values.resize([x.shape[0], x.shape[1], e])
+        T.gemm(transA: false, transB: true, m: x.rows, n: e, k: c, alpha: 1, a: x.pointer, lda: c, b: conv.weight.value.pointer,
+               ldb: c, beta: 0, c: values.pointer, ldc: e)
+    }
+
+    /// Inference on subsets of the points of one input, from its `values` (`pointValues`): subset s's
+    /// row of the output [subsets, E] is what `forward(_:training: false)` gives for the cloud made of
+    /// its points in order — the extreme of each channel over the kept points (the first in point
+    /// order on ties), then BatchNorm and ReLU — without a GEMM: a point's z does not depend on the
+    /// other points, so dropping points is masking the max pool. Points × E comparisons per subset.
+    @inlinable
+    public func forward(subsets: [PointSubset], values z: Tensor<T>) -> Tensor<T> {
+        typealias V = SIMD8<T>
+        let e = conv.outputs, vectorEnd = e - e % V.scalarCount
+        precondition(z.shape.count == 3 && z.shape[2] == e, "values [clouds, points, \(e)], got \(z.shape)")
+        let (clouds, n) = (z.shape[0], z.shape[1])
+        precondition(subsets.allSatisfy { s in
+            (0 ..< clouds).contains(s.cloud) && !s.points.isEmpty && zip(s.points, s.points.dropFirst()).allSatisfy { $0 < $1 }
+                && s.points.first! >= 0 && s.points.last! < n
+        }, "each subset keeps at least one point of its cloud, in ascending order")
+        self.subsets = subsets
+        subsetPoints = n
+        norm.statistics(training: false, sum: [], squares: [], count: 0, mean: subsetMean, invStd: subsetInvStd)
+        subsetExtreme.resize([subsets.count, e])
+        subsetOutput.resize([subsets.count, e])
+        if subsetWinner.count != subsets.count * e { subsetWinner = [Int32](repeating: 0, count: subsets.count * e) }
+        let direction = (0 ..< e).map { norm.gamma.value[$0] >= 0 ? T(1) : -1 }
+        let zp = z.pointer, ep = subsetExtreme.pointer, yp = subsetOutput.pointer
+        let mean = subsetMean.pointer, invStd = subsetInvStd.pointer, gamma = norm.gamma.value.pointer, beta = norm.beta.value.pointer
+        direction.withUnsafeBufferPointer { dBuffer in
+            subsetWinner.withUnsafeMutableBufferPointer { winners in
+                let dp = dBuffer.baseAddress!, wp = winners.baseAddress!
+                parallelRanges(subsets.count, grain: 1) { range in
+                    // Winners as T in the loop (vector selects), as Int32 once per subset.
+                    let at = UnsafeMutablePointer<T>.allocate(capacity: e)
+                    defer { at.deallocate() }
+                    for s in range {
+                        let best = ep + s * e, cloudBase = subsets[s].cloud * n
+                        best.update(repeating: -T.infinity, count: e)
+                        at.update(repeating: 0, count: e)
+                        for p in subsets[s].points {
+                            let row = zp + (cloudBase + p) * e, point = V(repeating: T(p))
+                            var ch = 0
+                            while ch < vectorEnd {
+                                let dv = V.load(dp + ch) * V.load(row + ch)
+                                let better = dv .> V.load(best + ch)
+                                select(better, dv, V.load(best + ch)).store(best + ch)
+                                select(better, point, V.load(at + ch)).store(at + ch)
+                                ch += V.scalarCount
+                            }
+                            while ch < e {
+                                let dv = dp[ch] * row[ch]
+                                if dv > best[ch] { best[ch] = dv; at[ch] = T(p) }
+                                ch += 1
+                            }
+                        }
+                        for ch in 0 ..< e {
+                            best[ch] *= dp[ch]
+                            wp[s * e + ch] = Int32(at[ch].index)
+                            yp[s * e + ch] = max(0, gamma[ch] * (best[ch] - mean[ch]) * invStd[ch] + beta[ch])
+                        }
+                    }
+                }
+            }
+        }
+        return subsetOutput
+    }
+
+    /// ∂L/∂X of each subset after `forward(subsets:values:)`, given ∂L/∂output [subsets, E]: only the
+    /// points that win a channel with a positive output get a gradient, so it comes compact — `points`
+    /// [R] (subset s's point p is s · points + p, ascending) and `gradient` [R, C], their rows. The
+    /// weights' gradients are not computed (inference).
+    @inlinable
+    public func backwardSubsets(_ dy: Tensor<T>) -> (points: [Int], gradient: Tensor<T>) {
+        let (c, e, n) = (conv.inputs, conv.outputs, subsetPoints)
+        precondition(dy.shape == [subsets.count, e], "∂L/∂output [\(subsets.count), \(e)], got \(dy.shape)")
+        let scale = (0 ..< e).map { norm.gamma.value[$0] * subsetInvStd[$0] }
+        var points = [Int]()
+        for s in subsets.indices {
+            var gets = Set<Int32>()
+            for ch in 0 ..< e where subsetOutput[s * e + ch] > 0 && dy[s * e + ch] != 0 { gets.insert(subsetWinner[s * e + ch]) }
+            points += gets.sorted().map { s * n + Int($0) }
+        }
+        let row = Dictionary(uniqueKeysWithValues: points.enumerated().map { ($1, $0) })
+        subsetGrad.resize([points.count, c])
+        subsetGrad.fill(0)
+        let gp = subsetGrad.pointer, w = conv.weight.value.pointer
+        // Channel by channel into each winner's row, the order `backward` adds them in.
+        for s in subsets.indices {
+            for ch in 0 ..< e where subsetOutput[s * e + ch] > 0 && dy[s * e + ch] != 0 {
+                let coefficient = scale[ch] * dy[s * e + ch], at = row[s * n + Int(subsetWinner[s * e + ch])]! * c
+                for j in 0 ..< c { gp[at + j] += coefficient * w[ch * c + j] }
+            }
+        }
+        return (points, subsetGrad)
+    }
+}
+
+/// Some of one cloud's points: the cloud's index in a batch, and the kept points' indices, ascending.
+public struct PointSubset: Sendable, Equatable {
+    public var cloud: Int
+    public var points: [Int]
+
+    public init(cloud: Int, points: [Int]) {
+        self.cloud = cloud
+        self.points = points
     }
 }
