@@ -188,7 +188,7 @@ private struct NetworkPasses: SubsetPasses {
 
 /// PointNet's subsets from one pass over the batch (`PointSubsets`), all in one call.
 private struct PointNetPasses: SubsetPasses {
-    let subsets: PointSubsets<Float>
+    let subsets: PointSubsets
     let clouds: [[SIMD3<Float>]]
 
     func logits(_ chosen: [PointSubset]) -> [[Float]] {

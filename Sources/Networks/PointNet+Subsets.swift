@@ -9,7 +9,9 @@ import Engine
 /// T-net (no transform computed from all the points), and BatchNorm normalises with its running
 /// statistics. A subset's logits and input gradient are those of `forward(_:training: false)` and
 /// `backward` on the cloud made of its points, in order, up to floating-point rounding.
-public final class PointSubsets<T: EngineScalar> {
+public final class PointSubsets {
+    // Float only: a concrete type gets the engine's generic layers specialised and inlined.
+    public typealias T = Float
     let network: PointNet<T>
     /// The clouds, [clouds, points, 3].
     public let points: Tensor<T>
@@ -82,9 +84,9 @@ public final class PointSubsets<T: EngineScalar> {
     }
 }
 
-extension PointNet {
+extension PointNet where T == Float {
     /// The clouds [clouds, points, 3] ready for `PointSubsets`' subset passes (inference mode).
-    public func subsets(of points: Tensor<T>) -> PointSubsets<T> {
+    public func subsets(of points: Tensor<T>) -> PointSubsets {
         PointSubsets(network: self, points: points)
     }
 }
