@@ -15,9 +15,10 @@ public final class PointSubsets {
     let network: PointNet<T>
     /// The clouds, [clouds, points, 3].
     public let points: Tensor<T>
-    /// The four point layers' outputs, and the head's pre-normalisation values Z [clouds, points, E].
-    let activations: [Tensor<T>]
-    let values = Tensor<T>(shape: [0])
+    /// The four point layers' outputs, and the head's pre-normalisation values Z [clouds, points, E]:
+    /// the network's buffers, reused from batch to batch.
+    var activations: [Tensor<T>] { network.subsetActivations }
+    var values: Tensor<T> { network.subsetValues }
     var last: [PointSubset] = []
 
     init(network: PointNet<T>, points: Tensor<T>) {
@@ -25,15 +26,11 @@ public final class PointSubsets {
         self.network = network
         self.points = points
         var h = points
-        var outputs = [Tensor<T>]()
         for i in 0 ..< 4 {
             h = network.norms[i].forwardInference(network.convs[i].forward(h, training: false), then: network.relus[i])
-            let kept = Tensor<T>(shape: [0])
-            kept.copy(from: h)
-            outputs.append(kept)
+            network.subsetActivations[i].copy(from: h)
         }
-        activations = outputs
-        network.head.pointValues(h, into: values)
+        network.head.pointValues(h, into: network.subsetValues)
     }
 
     /// Logits [subsets, classes] and pooled features [subsets, E] (`globalFeature`) of the subsets.
@@ -74,10 +71,13 @@ public final class PointSubsets {
             g = next
         }
         var gradients = last.map { [T](repeating: 0, count: $0.points.count * 3) }
-        var position = [Int: Int]()
-        for (s, subset) in last.enumerated() { for (q, p) in subset.points.enumerated() { position[s * n + p] = q } }
+        // Rows come by subset, each subset's points ascending: a merge with the subset's points finds
+        // each row's place in it.
+        var (subset, q) = (-1, 0)
         for (r, row) in rows.enumerated() {
-            let s = row / n, q = position[row]!
+            let (s, p) = (row / n, row % n)
+            if s != subset { (subset, q) = (s, 0) }
+            while last[s].points[q] != p { q += 1 }
             for axis in 0 ..< 3 { gradients[s][q * 3 + axis] = g[r * 3 + axis] }
         }
         return gradients
@@ -85,7 +85,8 @@ public final class PointSubsets {
 }
 
 extension PointNet where T == Float {
-    /// The clouds [clouds, points, 3] ready for `PointSubsets`' subset passes (inference mode).
+    /// The clouds [clouds, points, 3] ready for `PointSubsets`' subset passes (inference mode); valid
+    /// until the next call.
     public func subsets(of points: Tensor<T>) -> PointSubsets {
         PointSubsets(network: self, points: points)
     }

@@ -26,10 +26,13 @@ import Testing
         Tensor(shape: [1, subset.points.count, 5], values: subset.points.flatMap { p in (0 ..< 5).map { x[(subset.cloud * 10 + p) * 5 + $0] } })
     }
 
-    @Test func subsetsEqualTheirPointsRunAsClouds() {
+    /// With 2 candidates per channel some subsets keep none of a channel's, and that channel is scanned.
+    @Test(arguments: [32, 2])
+    func subsetsEqualTheirPointsRunAsClouds(candidates: Int) {
         let (conv, norm) = LayerGradientTests.convAndNorm(), (refConv, refNorm) = LayerGradientTests.convAndNorm()
         let head = ConvNormReLUMaxPool(conv: conv, norm: norm), reference = ConvNormReLUMaxPool(conv: refConv, norm: refNorm)
         head.computesParameterGradients = false
+        head.candidates = candidates
         reference.computesParameterGradients = false
         let x = Self.input(), values = Tensor<Double>(shape: [0])
         head.pointValues(x, into: values)
