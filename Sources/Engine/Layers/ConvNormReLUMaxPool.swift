@@ -16,6 +16,9 @@ import Support
 ///   so ∂X = (s∘S) W − 1 (s∘m₁)ᵀ W − Xc M with M = Wᵀ diag(s m₂/σ) W  [C × C], and
 ///      ∂W = (s∘S)ᵀ X − (s∘m₁)(1ᵀX) − diag(s m₂/σ) W XcᵀXc:
 ///   C × C products replace the points × E × C ones (8× less work for PointNet's 128 → 1024).
+/// - subsets (inference; diagnoses drop points many times over): Z of every point once
+///   (`pointValues`), then any subsets of each cloud's points pooled from it (`forward(subsets:values:)`)
+///   and their backward (`backwardSubsets`), which is the same scatter.
 /// Parameters are `conv`'s and `norm`'s, which keep their state-dict names.
 public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradientsOptional {
     public let conv: Dense<T>
