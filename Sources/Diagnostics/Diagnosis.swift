@@ -61,8 +61,9 @@ extension Model {
     }
 
     private func diagnoseBatch(_ clouds: [PointCloud], statistics: FeatureStatistics?, options: DiagnosisOptions) -> [Diagnosis] {
-        let points = pointsTensor(clouds)
-        let out = network.saliencyMaps(points, alpha: options.alpha)
+        let passes = subsetPasses(clouds, batchSize: options.batchSize)
+        let n = clouds[0].count
+        let out = passes.saliency(clouds.indices.map { PointSubset(cloud: $0, points: Array(0 ..< n)) }, labels: nil, alpha: options.alpha)
         var diagnoses = clouds.indices.map { b in
             let map = SaliencyMap(values: out.maps[b], label: out.labels[b], prediction: Prediction(logits: out.logits[b]))
             var indicators = Indicators(map: map, points: clouds[b].positions)
@@ -72,64 +73,138 @@ extension Model {
         }
         let predicted = out.labels
         if options.flipTrials > 0 {
-            let rates = flipRates(clouds, predicted: predicted, options: options)
+            let rates = flipRates(clouds, passes: passes, predicted: predicted, options: options)
             for b in diagnoses.indices { diagnoses[b].indicators.flipRate = rates[b] }
         }
         if options.dropRounds > 0 {
-            let rounds = dropRounds(points, maps: out.maps, predicted: predicted, options: options)
+            let rounds = dropRounds(points: n, passes: passes, maps: out.maps, predicted: predicted, options: options)
             for b in diagnoses.indices { diagnoses[b].indicators.dropRounds = rounds[b] }
         }
         return diagnoses
     }
 
+    /// PointNet's points do not see each other, so its subsets are a masked max pool over one pass
+    /// (`PointSubsets`); any other network (DGCNN's neighbourhoods change when points drop) runs
+    /// again on each subset's points.
+    private func subsetPasses(_ clouds: [PointCloud], batchSize: Int) -> any SubsetPasses {
+        if let pointnet = network as? PointNet<Float> {
+            return PointNetPasses(subsets: pointnet.subsets(of: pointsTensor(clouds)), clouds: clouds.map(\.positions))
+        }
+        return NetworkPasses(network: network, clouds: clouds.map(\.positions), batchSize: batchSize)
+    }
+
     /// Share of `flipTrials` random drops of `flipDropFraction` of the points that change the class;
-    /// 0 when the cloud has no point to spare above the network's minimum.
-    private func flipRates(_ clouds: [PointCloud], predicted: [Int], options: DiagnosisOptions) -> [Double] {
+    /// 0 when the cloud has no point to spare above the network's minimum. Every trial of every cloud
+    /// in one call: the passes batch them as they can.
+    private func flipRates(_ clouds: [PointCloud], passes: any SubsetPasses, predicted: [Int], options: DiagnosisOptions) -> [Double] {
         let n = clouds[0].count
         let kept = max(metadata.architecture.minimumPoints, n - Int((options.flipDropFraction * Double(n)).rounded()))
         guard kept < n else { return clouds.map { _ in 0 } }
-        var generators = clouds.map { SeededGenerator(seed: FNV1a.hash($0.positions)) }
-        var flips = [Int](repeating: 0, count: clouds.count)
-        for _ in 0 ..< options.flipTrials {
-            let thinned = clouds.indices.map { b in
+        var trials = [PointSubset]()
+        for b in clouds.indices {
+            var generator = SeededGenerator(seed: FNV1a.hash(clouds[b].positions))
+            for _ in 0 ..< options.flipTrials {
                 var order = Array(0 ..< n)
                 // A partial Fisher–Yates shuffle: the first `kept` entries are a uniform random subset.
-                for i in 0 ..< kept { order.swapAt(i, Int.random(in: i ..< n, using: &generators[b])) }
-                return order[..<kept].sorted().map { clouds[b].positions[$0] }
+                for i in 0 ..< kept { order.swapAt(i, Int.random(in: i ..< n, using: &generator)) }
+                trials.append(PointSubset(cloud: b, points: order[..<kept].sorted()))
             }
-            for (b, prediction) in predictLabels(thinned).enumerated() where prediction != predicted[b] { flips[b] += 1 }
         }
+        var flips = [Int](repeating: 0, count: clouds.count)
+        for (trial, logits) in zip(trials, passes.logits(trials)) where argmax(logits)! != predicted[trial.cloud] { flips[trial.cloud] += 1 }
         return flips.map { Double($0) / Double(options.flipTrials) }
     }
 
     /// Rounds of dropping each cloud's `dropStep` most salient points (saliency of the originally
     /// predicted class, recomputed on what is left) until the class changes; `dropRounds` + 1 when it
-    /// never does, or when the cloud would fall below what the network needs.
-    private func dropRounds(_ points: Tensor<Float>, maps: [[Float]], predicted: [Int], options: DiagnosisOptions) -> [Double] {
-        let (clouds, n0) = (points.shape[0], points.shape[1])
+    /// never does, or when the cloud would fall below what the network needs. A cloud leaves the
+    /// rounds once its class has changed, and a round after which none follows needs no saliency.
+    private func dropRounds(points n0: Int, passes: any SubsetPasses, maps: [[Float]], predicted: [Int], options: DiagnosisOptions) -> [Double] {
         let step = max(1, Int((options.dropStep * Double(n0)).rounded()))
-        var current = (0 ..< clouds).map { b in (0 ..< n0).map { i in SIMD3(points[(b * n0 + i) * 3], points[(b * n0 + i) * 3 + 1], points[(b * n0 + i) * 3 + 2]) } }
-        var maps = maps
-        var flipped = [Int?](repeating: nil, count: clouds)
-        var round = 0
-        while round < options.dropRounds, flipped.contains(nil), current[0].count - step >= metadata.architecture.minimumPoints {
+        var kept = predicted.map { _ in Array(0 ..< n0) }, maps = maps
+        var flipped = [Int?](repeating: nil, count: predicted.count)
+        var active = Array(predicted.indices)
+        var (round, size) = (0, n0)
+        let minimum = metadata.architecture.minimumPoints
+        while round < options.dropRounds, !active.isEmpty, size - step >= minimum {
             round += 1
-            for b in 0 ..< clouds {
+            size -= step
+            for b in active {
                 let dropped = Set(maps[b].indices.sorted { maps[b][$0] > maps[b][$1] }.prefix(step))
-                current[b] = current[b].indices.filter { !dropped.contains($0) }.map { current[b][$0] }
+                kept[b] = kept[b].indices.filter { !dropped.contains($0) }.map { kept[b][$0] }
             }
-            let out = network.saliencyMaps(pointsTensor(current), labels: predicted, alpha: options.alpha)
-            maps = out.maps
-            for b in 0 ..< clouds where flipped[b] == nil {
-                if argmax(out.logits[b])! != predicted[b] { flipped[b] = round }
+            let subsets = active.map { PointSubset(cloud: $0, points: kept[$0]) }
+            let logits: [[Float]]
+            if round == options.dropRounds || size - step < minimum {
+                logits = passes.logits(subsets)
+            } else {
+                let out = passes.saliency(subsets, labels: active.map { predicted[$0] }, alpha: options.alpha)
+                logits = out.logits
+                for (b, map) in zip(active, out.maps) { maps[b] = map }
             }
+            for (b, row) in zip(active, logits) where argmax(row)! != predicted[b] { flipped[b] = round }
+            active.removeAll { flipped[$0] != nil }
         }
         return flipped.map { Double($0 ?? options.dropRounds + 1) }
     }
+}
 
-    private func predictLabels(_ clouds: [[SIMD3<Float>]]) -> [Int] {
-        let logits = network.forward(pointsTensor(clouds), training: false)
-        return rowArgmax(logits.array, width: logits.channels)
+/// The passes a diagnosis runs over subsets of a batch's clouds (each subset's points in their
+/// cloud's order): one row of logits per subset, or saliency maps with their labels, logits and
+/// pooled features.
+private protocol SubsetPasses {
+    func logits(_ subsets: [PointSubset]) -> [[Float]]
+    func saliency(_ subsets: [PointSubset], labels: [Int?]?, alpha: Double) -> (maps: [[Float]], labels: [Int], logits: [[Float]], features: [[Float]])
+}
+
+/// Subsets as new clouds through the whole network, `batchSize` at a time (each batch one size).
+private struct NetworkPasses: SubsetPasses {
+    let network: any Network<Float>
+    let clouds: [[SIMD3<Float>]]
+    let batchSize: Int
+
+    func batches<R>(_ subsets: [PointSubset], _ body: (Tensor<Float>, Range<Int>) -> [R]) -> [R] {
+        stride(from: 0, to: subsets.count, by: batchSize).flatMap { start in
+            let range = start ..< min(start + batchSize, subsets.count)
+            return body(pointsTensor(subsets[range].map { s in s.points.map { clouds[s.cloud][$0] } }), range)
+        }
+    }
+
+    func logits(_ subsets: [PointSubset]) -> [[Float]] {
+        batches(subsets) { points, _ in
+            let logits = network.forward(points, training: false), k = logits.channels
+            return (0 ..< logits.rows).map { b in (0 ..< k).map { logits[b * k + $0] } }
+        }
+    }
+
+    func saliency(_ subsets: [PointSubset], labels: [Int?]?, alpha: Double) -> (maps: [[Float]], labels: [Int], logits: [[Float]], features: [[Float]]) {
+        let parts = batches(subsets) { points, range in
+            let out = network.saliencyMaps(points, labels: labels.map { Array($0[range]) }, alpha: alpha)
+            return range.indices.map { (out.maps[$0], out.labels[$0], out.logits[$0], out.features[$0]) }
+        }
+        return (parts.map(\.0), parts.map(\.1), parts.map(\.2), parts.map(\.3))
+    }
+}
+
+/// PointNet's subsets from one pass over the batch (`PointSubsets`), all in one call.
+private struct PointNetPasses: SubsetPasses {
+    let subsets: PointSubsets
+    let clouds: [[SIMD3<Float>]]
+
+    func logits(_ chosen: [PointSubset]) -> [[Float]] {
+        let logits = subsets.classify(chosen).logits, k = logits.channels
+        return chosen.indices.map { s in (0 ..< k).map { logits[s * k + $0] } }
+    }
+
+    func saliency(_ chosen: [PointSubset], labels: [Int?]?, alpha: Double) -> (maps: [[Float]], labels: [Int], logits: [[Float]], features: [[Float]]) {
+        let (logits, pooled) = subsets.classify(chosen)
+        let (gradient, used, rows) = crossEntropyGradient(logits, labels: labels)
+        let g = subsets.inputGradient(gradient), width = pooled.channels
+        let maps = chosen.enumerated().map { s, subset in
+            let points = subset.points.map { clouds[subset.cloud][$0] }
+            return saliencyValues(points: points.count, alpha: alpha, coordinate: { points[$0 / 3][$0 % 3] }, gradient: { g[s][$0] })
+        }
+        return (maps, used, rows, chosen.indices.map { s in (0 ..< width).map { pooled[s * width + $0] } })
     }
 }
 

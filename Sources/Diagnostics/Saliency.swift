@@ -64,40 +64,52 @@ extension Network {
         let (clouds, n) = (points.shape[0], points.shape[1])
         precondition(labels == nil || labels!.count == clouds, "one label (or nil) per cloud")
         let (logits, features) = classify(points)
-        let k = logits.channels
-        // ∂L/∂logits of each cloud's own cross-entropy: softmax − one-hot.
-        let gradient = Tensor<Scalar>(shape: [clouds, k])
-        var used = [Int](), rows = [[Scalar]]()
-        for b in 0 ..< clouds {
-            let row = (0 ..< k).map { logits[b * k + $0] }
-            let label = labels?[b] ?? argmax(row)!
-            precondition(label >= 0 && label < k, "label \(label) outside the model's \(k) classes")
-            let top = row.max()!
-            let e = row.map { Scalar.exp($0 - top) }
-            let total = e.reduce(0, +)
-            for c in 0 ..< k { gradient[b * k + c] = e[c] / total - (c == label ? 1 : 0) }
-            used.append(label)
-            rows.append(row)
-        }
+        let (gradient, used, rows) = crossEntropyGradient(logits, labels: labels)
         computeParameterGradients(false)
         let g = backward(gradient)
         computeParameterGradients(true)
-        var maps = [[Scalar]]()
-        for b in 0 ..< clouds {
+        let maps = (0 ..< clouds).map { b in
             let base = b * n * 3
-            let centre = (0 ..< 3).map { axis in lowerMedian((0 ..< n).map { points[base + $0 * 3 + axis] }) }
-            maps.append((0 ..< n).map { i in
-                var dot: Scalar = 0, r2: Scalar = 0
-                for axis in 0 ..< 3 {
-                    let d = points[base + i * 3 + axis] - centre[axis]
-                    dot += g[base + i * 3 + axis] * d
-                    r2 += d * d
-                }
-                let radius = Double(r2).squareRoot()
-                return -Scalar(alpha == 1 ? radius : pow(radius, alpha)) * dot
-            })
+            return saliencyValues(points: n, alpha: alpha, coordinate: { points[base + $0] }, gradient: { g[base + $0] })
         }
         return (maps, used, rows, features)
+    }
+}
+
+/// ∂L/∂logits [rows, classes] of each row's own cross-entropy — softmax − one-hot — at `labels`
+/// (nil entries, or no labels: the row's predicted class), with the labels used and the logits as rows.
+func crossEntropyGradient<S: EngineScalar>(_ logits: Tensor<S>, labels: [Int?]?) -> (gradient: Tensor<S>, labels: [Int], rows: [[S]]) {
+    let (count, k) = (logits.rows, logits.channels)
+    precondition(labels == nil || labels!.count == count, "one label (or nil) per cloud")
+    let gradient = Tensor<S>(shape: [count, k])
+    var used = [Int](), rows = [[S]]()
+    for b in 0 ..< count {
+        let row = (0 ..< k).map { logits[b * k + $0] }
+        let label = labels?[b] ?? argmax(row)!
+        precondition(label >= 0 && label < k, "label \(label) outside the model's \(k) classes")
+        let top = row.max()!
+        let e = row.map { S.exp($0 - top) }
+        let total = e.reduce(0, +)
+        for c in 0 ..< k { gradient[b * k + c] = e[c] / total - (c == label ? 1 : 0) }
+        used.append(label)
+        rows.append(row)
+    }
+    return (gradient, used, rows)
+}
+
+/// sᵢ (see `SaliencyMap`) of one cloud's n points, from their coordinates and the loss gradient at
+/// them, each as 3n values (point i's x, y, z at 3i, 3i + 1, 3i + 2).
+func saliencyValues<S: EngineScalar>(points n: Int, alpha: Double, coordinate: (Int) -> S, gradient: (Int) -> S) -> [S] {
+    let centre = (0 ..< 3).map { axis in lowerMedian((0 ..< n).map { coordinate($0 * 3 + axis) }) }
+    return (0 ..< n).map { i in
+        var dot: S = 0, r2: S = 0
+        for axis in 0 ..< 3 {
+            let d = coordinate(i * 3 + axis) - centre[axis]
+            dot += gradient(i * 3 + axis) * d
+            r2 += d * d
+        }
+        let radius = Double(r2).squareRoot()
+        return -S(alpha == 1 ? radius : pow(radius, alpha)) * dot
     }
 }
 

@@ -38,6 +38,9 @@ public final class PointNet<T: EngineScalar>: Network {
     private var pointOutputs = [Tensor<T>]()
     private let joined = Tensor<T>(shape: [0])
     static var pointWidths: [Int] { [64, 64, 64, 128] }
+    /// `PointSubsets`' per-point state: the point layers' outputs and the head's Z.
+    let subsetActivations = (0 ..< 4).map { _ in Tensor<T>(shape: [0]) }
+    let subsetValues = Tensor<T>(shape: [0])
 
     public var pointFeatures: Tensor<T> {
         concatenateChannels(pointOutputs, into: joined)

@@ -16,6 +16,9 @@ import Support
 ///   so ∂X = (s∘S) W − 1 (s∘m₁)ᵀ W − Xc M with M = Wᵀ diag(s m₂/σ) W  [C × C], and
 ///      ∂W = (s∘S)ᵀ X − (s∘m₁)(1ᵀX) − diag(s m₂/σ) W XcᵀXc:
 ///   C × C products replace the points × E × C ones (8× less work for PointNet's 128 → 1024).
+/// - subsets (inference; diagnoses drop points many times over): Z of every point once
+///   (`pointValues`), then any subsets of each cloud's points pooled from it (`forward(subsets:values:)`)
+///   and their backward (`backwardSubsets`), which is the same scatter.
 /// Parameters are `conv`'s and `norm`'s, which keep their state-dict names.
 public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradientsOptional {
     public let conv: Dense<T>
@@ -29,6 +32,19 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
     @usableFromInline let winner = Tensor<T>(shape: [0])     // [clouds, E]: its point within the cloud
     @usableFromInline let mean = Tensor<T>(shape: [0]), invStd = Tensor<T>(shape: [0])
     @usableFromInline let inputGrad = Tensor<T>(shape: [0]), centred = Tensor<T>(shape: [0])
+    // `forward(subsets:)`'s state for `backwardSubsets`: the subsets, their pooled values and winners.
+    @usableFromInline var subsets: [PointSubset] = []
+    @usableFromInline var subsetPoints = 0
+    @usableFromInline let subsetOutput = Tensor<T>(shape: [0]), subsetExtreme = Tensor<T>(shape: [0])
+    @usableFromInline var subsetWinner: [Int32] = []
+    @usableFromInline let subsetMean = Tensor<T>(shape: [0]), subsetInvStd = Tensor<T>(shape: [0])
+    @usableFromInline let subsetGrad = Tensor<T>(shape: [0])
+    /// How many leading points per cloud and channel `pointValues` ranks for `forward(subsets:values:)`.
+    public var candidates = 8
+    // [clouds, E, candidates]: each channel's leading points by d · z (descending, then by point), and d · z there.
+    @usableFromInline var candidatePoints: [Int32] = []
+    @usableFromInline let candidateValues = Tensor<T>(shape: [0])
+    @usableFromInline var candidateShape = (clouds: 0, points: 0, count: 0)
 
     /// The convolution's switch: its weight gradient is this module's to compute.
     public var computesParameterGradients: Bool {
@@ -225,5 +241,175 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
             }
         }
         return inputGrad
+    }
+
+    /// Z = X Wᵀ of every point of x [clouds, points, C], into `values` [clouds, points, E], and per
+    /// cloud and channel the `candidates` points that lead the max pool (the largest d · z, d = ±1 the
+    /// sign of γ, the earlier point first on ties): what `forward(subsets:values:)` pools. Points × C × E
+    /// multiply-adds and one pass over Z, once for any number of subsets.
+    @inlinable
+    public func pointValues(_ x: Tensor<T>, into values: Tensor<T>) {
+        typealias V = SIMD8<T>
+        let (c, e) = (conv.inputs, conv.outputs)
+        precondition(x.shape.count == 3 && x.shape[2] == c, "expects [clouds, points, \(c)], got \(x.shape)")
+        let (clouds, n) = (x.shape[0], x.shape[1])
+        values.resize([clouds, n, e])
+        T.gemm(transA: false, transB: true, m: x.rows, n: e, k: c, alpha: 1, a: x.pointer, lda: c, b: conv.weight.value.pointer,
+               ldb: c, beta: 0, c: values.pointer, ldc: e)
+        let m = min(candidates, n), vectorEnd = e - e % V.scalarCount
+        var generator = SeededGenerator(seed: 1)
+        let order = Array(0 ..< n).shuffled(using: &generator)
+        candidateShape = (clouds, n, m)
+        if candidatePoints.count != clouds * e * m { candidatePoints = [Int32](repeating: 0, count: clouds * e * m) }
+        candidateValues.resize([clouds, e, m])
+        let direction = (0 ..< e).map { norm.gamma.value[$0] >= 0 ? T(1) : -1 }
+        let zp = values.pointer, vp = candidateValues.pointer
+        direction.withUnsafeBufferPointer { dBuffer in
+            candidatePoints.withUnsafeMutableBufferPointer { points in
+                let dp = dBuffer.baseAddress!, pp = points.baseAddress!
+                parallelRanges(clouds, grain: 1) { range in
+                    // Per channel: the entry a point must beat to join (−∞ until the list is full).
+                    let bar = UnsafeMutablePointer<T>.allocate(capacity: e), filled = UnsafeMutablePointer<Int>.allocate(capacity: e)
+                    defer { bar.deallocate(); filled.deallocate() }
+                    for b in range {
+                        bar.update(repeating: -T.infinity, count: e)
+                        filled.update(repeating: 0, count: e)
+                        // The points in a seeded random order: in scan order a channel's values drift, and
+                        // most points would enter the list; in random order about m log(n / m) do.
+                        for p in order {
+                            let row = zp + (b * n + p) * e, point = Int32(p)
+                            // Into channel ch's list by d · z descending, then by point; a full list loses its last entry.
+                            func insert(_ ch: Int) {
+                                let dv = dp[ch] * row[ch], list = (b * e + ch) * m, count = filled[ch]
+                                func precedes(_ i: Int) -> Bool { dv > vp[list + i] || (dv == vp[list + i] && point < pp[list + i]) }
+                                if count == m && !precedes(m - 1) { return }
+                                var at = min(count, m - 1)
+                                while at > 0 && precedes(at - 1) {
+                                    vp[list + at] = vp[list + at - 1]
+                                    pp[list + at] = pp[list + at - 1]
+                                    at -= 1
+                                }
+                                vp[list + at] = dv
+                                pp[list + at] = point
+                                filled[ch] = min(count + 1, m)
+                                if filled[ch] == m { bar[ch] = vp[list + m - 1] }
+                            }
+                            // Eight channels at a time: past the first points, most reach none of their bars
+                            // (`T.less` keeps the test in vector registers).
+                            var ch = 0
+                            while ch < vectorEnd {
+                                let below = T.less(V.load(dp + ch) * V.load(row + ch), V.load(bar + ch))
+                                let halves = below.lowHalf & below.highHalf, quarters = halves.lowHalf & halves.highHalf
+                                if quarters[0] & quarters[1] == 0 {
+                                    for lane in 0 ..< V.scalarCount where below[lane] == 0 { insert(ch + lane) }
+                                }
+                                ch += V.scalarCount
+                            }
+                            for ch in vectorEnd ..< e where dp[ch] * row[ch] >= bar[ch] { insert(ch) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Inference on subsets of the points of one input, from its `values` (`pointValues`): subset s's
+    /// row of the output [subsets, E] is what `forward(_:training: false)` gives for the cloud made of
+    /// its points in order — the extreme of each channel over the kept points (the first in point
+    /// order on ties), then BatchNorm and ReLU — without a GEMM: a point's z does not depend on the
+    /// other points, so dropping points is masking the max pool. A channel's winner is its first
+    /// kept candidate; only when every candidate was dropped is the channel scanned over the kept points.
+    @inlinable
+    public func forward(subsets: [PointSubset], values z: Tensor<T>) -> Tensor<T> {
+        let e = conv.outputs
+        let (clouds, n, m) = candidateShape
+        precondition(z.shape == [clouds, n, e], "the values [\(clouds), \(n), \(e)] of the last pointValues, got \(z.shape)")
+        precondition(subsets.allSatisfy { s in
+            (0 ..< clouds).contains(s.cloud) && !s.points.isEmpty && zip(s.points, s.points.dropFirst()).allSatisfy { $0 < $1 }
+                && s.points.first! >= 0 && s.points.last! < n
+        }, "each subset keeps at least one point of its cloud, in ascending order")
+        self.subsets = subsets
+        subsetPoints = n
+        norm.statistics(training: false, sum: [], squares: [], count: 0, mean: subsetMean, invStd: subsetInvStd)
+        subsetExtreme.resize([subsets.count, e])
+        subsetOutput.resize([subsets.count, e])
+        if subsetWinner.count != subsets.count * e { subsetWinner = [Int32](repeating: 0, count: subsets.count * e) }
+        let direction = (0 ..< e).map { norm.gamma.value[$0] >= 0 ? T(1) : -1 }
+        let zp = z.pointer, ep = subsetExtreme.pointer, yp = subsetOutput.pointer, vp = candidateValues.pointer
+        let mean = subsetMean.pointer, invStd = subsetInvStd.pointer, gamma = norm.gamma.value.pointer, beta = norm.beta.value.pointer
+        direction.withUnsafeBufferPointer { dBuffer in
+            candidatePoints.withUnsafeBufferPointer { candidates in
+                subsetWinner.withUnsafeMutableBufferPointer { winners in
+                    let dp = dBuffer.baseAddress!, cp = candidates.baseAddress!, wp = winners.baseAddress!
+                    parallelRanges(subsets.count, grain: 1) { range in
+                        let kept = UnsafeMutablePointer<Bool>.allocate(capacity: n)
+                        defer { kept.deallocate() }
+                        for s in range {
+                            let subset = subsets[s], cloudBase = subset.cloud * n
+                            kept.update(repeating: false, count: n)
+                            for p in subset.points { kept[p] = true }
+                            for ch in 0 ..< e {
+                                let list = (subset.cloud * e + ch) * m
+                                var best = -T.infinity, at = -1
+                                for i in 0 ..< m where kept[Int(cp[list + i])] {
+                                    (best, at) = (vp[list + i], Int(cp[list + i]))
+                                    break
+                                }
+                                if at < 0 {
+                                    for p in subset.points {
+                                        let dv = dp[ch] * zp[(cloudBase + p) * e + ch]
+                                        if dv > best || at < 0 { (best, at) = (dv, p) }
+                                    }
+                                }
+                                ep[s * e + ch] = best * dp[ch]
+                                wp[s * e + ch] = Int32(at)
+                                yp[s * e + ch] = max(0, gamma[ch] * (ep[s * e + ch] - mean[ch]) * invStd[ch] + beta[ch])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return subsetOutput
+    }
+
+    /// ∂L/∂X of each subset after `forward(subsets:values:)`, given ∂L/∂output [subsets, E]: only the
+    /// points that win a channel with a positive output get a gradient, so it comes compact — `points`
+    /// [R] (subset s's point p is s · points + p, ascending) and `gradient` [R, C], their rows. The
+    /// weights' gradients are not computed (inference).
+    @inlinable
+    public func backwardSubsets(_ dy: Tensor<T>) -> (points: [Int], gradient: Tensor<T>) {
+        let (c, e, n) = (conv.inputs, conv.outputs, subsetPoints)
+        precondition(dy.shape == [subsets.count, e], "∂L/∂output [\(subsets.count), \(e)], got \(dy.shape)")
+        let scale = (0 ..< e).map { norm.gamma.value[$0] * subsetInvStd[$0] }
+        var points = [Int]()
+        for s in subsets.indices {
+            var gets = Set<Int32>()
+            for ch in 0 ..< e where subsetOutput[s * e + ch] > 0 && dy[s * e + ch] != 0 { gets.insert(subsetWinner[s * e + ch]) }
+            points += gets.sorted().map { s * n + Int($0) }
+        }
+        let row = Dictionary(uniqueKeysWithValues: points.enumerated().map { ($1, $0) })
+        subsetGrad.resize([points.count, c])
+        subsetGrad.fill(0)
+        let gp = subsetGrad.pointer, w = conv.weight.value.pointer
+        // Channel by channel into each winner's row, the order `backward` adds them in.
+        for s in subsets.indices {
+            for ch in 0 ..< e where subsetOutput[s * e + ch] > 0 && dy[s * e + ch] != 0 {
+                let coefficient = scale[ch] * dy[s * e + ch], at = row[s * n + Int(subsetWinner[s * e + ch])]! * c
+                for j in 0 ..< c { gp[at + j] += coefficient * w[ch * c + j] }
+            }
+        }
+        return (points, subsetGrad)
+    }
+}
+
+/// Some of one cloud's points: the cloud's index in a batch, and the kept points' indices, ascending.
+public struct PointSubset: Sendable, Equatable {
+    public var cloud: Int
+    public var points: [Int]
+
+    public init(cloud: Int, points: [Int]) {
+        self.cloud = cloud
+        self.points = points
     }
 }
