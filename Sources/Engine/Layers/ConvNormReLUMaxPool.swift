@@ -61,6 +61,10 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
     public var parameters: [Parameter<T>] { conv.parameters + norm.parameters }
     public var buffers: [Parameter<T>] { norm.buffers }
 
+    /// Per channel, +1 where the normalised value grows with the convolution's (γ ≥ 0) and −1 where
+    /// it falls: the max pool after ReLU is won by the largest (or the smallest) convolution output.
+    @usableFromInline var poolDirections: [T] { (0 ..< conv.outputs).map { norm.gamma.value[$0] >= 0 ? 1 : -1 } }
+
     @inlinable
     public func forward(_ x: Tensor<T>, training: Bool) -> Tensor<T> {
         let (c, e) = (conv.inputs, conv.outputs)
@@ -98,7 +102,7 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
         let tasks = clouds * splits  // task t: cloud t / splits, its points' split t % splits
         extreme.resize([tasks, e])
         winner.resize([tasks, e])
-        let direction = (0 ..< e).map { norm.gamma.value[$0] >= 0 ? T(1) : -1 }
+        let direction = poolDirections
         let parts = max(1, min(workers, tasks))
         var partial = [Double](repeating: 0, count: parts * 2 * e)
         blocks.resize([parts, blockRows, e])
@@ -262,7 +266,7 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
         candidateShape = (clouds, n, m)
         if candidatePoints.count != clouds * e * m { candidatePoints = [Int32](repeating: 0, count: clouds * e * m) }
         candidateValues.resize([clouds, e, m])
-        let direction = (0 ..< e).map { norm.gamma.value[$0] >= 0 ? T(1) : -1 }
+        let direction = poolDirections
         let zp = values.pointer, vp = candidateValues.pointer
         direction.withUnsafeBufferPointer { dBuffer in
             candidatePoints.withUnsafeMutableBufferPointer { points in
@@ -334,7 +338,7 @@ public final class ConvNormReLUMaxPool<T: EngineScalar>: Module, ParameterGradie
         subsetExtreme.resize([subsets.count, e])
         subsetOutput.resize([subsets.count, e])
         if subsetWinner.count != subsets.count * e { subsetWinner = [Int32](repeating: 0, count: subsets.count * e) }
-        let direction = (0 ..< e).map { norm.gamma.value[$0] >= 0 ? T(1) : -1 }
+        let direction = poolDirections
         let zp = z.pointer, ep = subsetExtreme.pointer, yp = subsetOutput.pointer, vp = candidateValues.pointer
         let mean = subsetMean.pointer, invStd = subsetInvStd.pointer, gamma = norm.gamma.value.pointer, beta = norm.beta.value.pointer
         direction.withUnsafeBufferPointer { dBuffer in
