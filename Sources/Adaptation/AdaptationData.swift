@@ -16,25 +16,26 @@ public struct AdaptationData {
     /// `validationFraction` of the source is held out when no `sourceValidation` set is given.
     /// `targetLabels`: the one `target` is a class-folder set whose labels are reported.
     public init(source: String, sourceValidation: String?, validationFraction: Double, target: [String], targetLabels: Bool,
-                limit: Int?, seed: UInt64, batchSize: Int, for model: Model, console: Console) throws {
+                limit: Int?, seed: UInt64, batchSize: Int, for model: Model, reading: CloudReadOptions = CloudReadOptions(), console: Console) throws {
         func subset(_ set: PreparedSet) -> PreparedSet {
             guard let limit, set.count > limit else { return set }
             var generator = SeededGenerator(seed: seed)
             return set.subset(randomSubset(limit, of: set.count, using: &generator).sorted())
         }
-        var sourceSet = subset(try LabelledData.load(source, for: model, console: console).set)
+        var sourceSet = subset(try LabelledData.load(source, for: model, reading: reading, console: console).set)
         if let sourceValidation {
-            validation = try LabelledData.load(sourceValidation, for: model, console: console).set
+            validation = try LabelledData.load(sourceValidation, for: model, reading: reading, console: console).set
         } else {
             (sourceSet, validation) = sourceSet.split(holdingOut: validationFraction, seed: seed)
         }
         self.source = sourceSet
         if targetLabels {
             guard target.count == 1 else { throw CommandFailure(status: .usage, message: "--target-labels needs one class-folder --target") }
-            self.target = subset(try LabelledData.load(target[0], for: model, console: console).set)
+            self.target = subset(try LabelledData.load(target[0], for: model, reading: reading, console: console).set)
             self.targetLabels = self.target.labels
         } else {
-            let (set, failures) = try PreparedSet.load(LabelledSet(unlabelled: try CloudPaths.expand(target)), preprocessing: model.metadata.preprocessing)
+            let (set, failures) = try PreparedSet.load(LabelledSet(unlabelled: try CloudPaths.expand(target, reading: reading)),
+                                                     preprocessing: model.metadata.preprocessing, reading: reading)
             for f in failures { console.warning("skipped \(f)") }
             guard set.count > 0 else { throw CommandFailure(status: .badInput, message: "\(target.joined(separator: " ")): no usable target clouds") }
             self.target = subset(set)

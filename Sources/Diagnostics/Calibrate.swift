@@ -96,8 +96,9 @@ extension Model {
 
     /// `calibrate`: reads the labelled source set `data` for this model (`LabelledData`) and calibrates
     /// on it, progress on `console`.
-    public func calibrated(data: String, plan: CalibrationPlan, console: Console) throws -> (model: Model, sample: CalibrationSample) {
-        let (set, _) = try LabelledData.load(data, for: self, console: console)
+    public func calibrated(data: String, plan: CalibrationPlan, reading: CloudReadOptions = CloudReadOptions(),
+                           console: Console) throws -> (model: Model, sample: CalibrationSample) {
+        let (set, _) = try LabelledData.load(data, for: self, reading: reading, console: console)
         let bar = console.progress(total: set.count + 2 * min(plan.limit, set.count), label: "calibrate")
         defer { bar.finish() }
         return try calibrated(on: set, data: data, plan: plan) { bar.advance(by: $0) }

@@ -63,13 +63,14 @@ public struct OODEvaluation: Sendable {
     /// `excluding`; each at most `limit` clouds, a seeded subset), diagnoses every cloud with
     /// `diagnostician` and measures the figures. Progress and what was read go to `console`.
     public static func run(_ diagnostician: Diagnostician, id: String, labels: Bool, ood: String?, excluding: Set<String> = [],
-                           limit: Int? = nil, seed: UInt64 = 1, console: Console) throws(PointCloudError) -> OODEvaluation {
+                           limit: Int? = nil, seed: UInt64 = 1, reading: CloudReadOptions = CloudReadOptions(),
+                           console: Console) throws(PointCloudError) -> OODEvaluation {
         let model = diagnostician.model, preprocessing = model.metadata.preprocessing
         if diagnostician.calibration == nil { console.warning("the model is not calibrated: no fragility score (pcdiag calibrate)") }
-        let idSet = try labels ? LabelledData.load(id, for: model, limit: limit, seed: seed, console: console).set
-            : LabelledData.load(id, preprocessing: preprocessing, limit: limit, seed: seed, console: console).set
+        let idSet = try labels ? LabelledData.load(id, for: model, limit: limit, seed: seed, reading: reading, console: console).set
+            : LabelledData.load(id, preprocessing: preprocessing, limit: limit, seed: seed, reading: reading, console: console).set
         let oodSet = try ood.map { data throws(PointCloudError) in
-            try LabelledData.load(data, preprocessing: preprocessing, excluding: excluding, limit: limit, seed: seed, console: console).set
+            try LabelledData.load(data, preprocessing: preprocessing, excluding: excluding, limit: limit, seed: seed, reading: reading, console: console).set
         }
         let bar = console.progress(total: idSet.count + (oodSet?.count ?? 0), label: "evaluate-ood")
         let idExamined = examine(idSet, diagnostician, bar), oodExamined = oodSet.map { examine($0, diagnostician, bar) }

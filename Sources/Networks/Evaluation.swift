@@ -58,8 +58,8 @@ extension Model {
     /// `evaluate`: reads the labelled set `data` for this model (`LabelledData`; at most `limit` clouds,
     /// a seeded subset) and evaluates it. Returns the evaluation and the number of files skipped.
     public func evaluate(data: String, limit: Int? = nil, seed: UInt64 = 1, batchSize: Int = 32,
-                         console: Console) throws(PointCloudError) -> (evaluation: Evaluation, skipped: Int) {
-        let (set, skipped) = try LabelledData.load(data, for: self, limit: limit, seed: seed, console: console)
+                         reading: CloudReadOptions = CloudReadOptions(), console: Console) throws(PointCloudError) -> (evaluation: Evaluation, skipped: Int) {
+        let (set, skipped) = try LabelledData.load(data, for: self, limit: limit, seed: seed, reading: reading, console: console)
         let bar = console.progress(total: set.count, label: "evaluate")
         defer { bar.finish() }
         return (evaluate(set, batchSize: batchSize) { bar.advance(by: $0) }, skipped)

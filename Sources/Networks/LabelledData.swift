@@ -9,14 +9,14 @@ public enum LabelledData {
     /// The set prepared for `model`, its labels in the model's class order (`classes` are the model's);
     /// a class the model does not know is an error. At most `limit` clouds (`LabelledSet.limited`).
     public static func load(_ data: String, for model: Model, limit: Int? = nil, seed: UInt64 = 1,
-                            console: Console) throws(PointCloudError) -> (set: PreparedSet, skipped: Int) {
-        let set = try LabelledSet(at: data)
+                            reading: CloudReadOptions = CloudReadOptions(), console: Console) throws(PointCloudError) -> (set: PreparedSet, skipped: Int) {
+        let set = try LabelledSet(at: data, reading: reading)
         let known = Dictionary(uniqueKeysWithValues: model.metadata.classes.enumerated().map { ($1, $0) })
         let unknown = set.classes.filter { known[$0] == nil }
         guard unknown.isEmpty else {
             throw .invalid(path: data, reason: "classes the model does not know: \(unknown.joined(separator: ", "))")
         }
-        var (prepared, skipped) = try prepare(set.limited(to: limit, seed: seed), data, model.metadata.preprocessing, console)
+        var (prepared, skipped) = try prepare(set.limited(to: limit, seed: seed), data, model.metadata.preprocessing, reading, console)
         prepared.labels = prepared.labels.map { known[set.classes[$0]]! }
         prepared.classes = model.metadata.classes
         return (prepared, skipped)
@@ -25,16 +25,16 @@ public enum LabelledData {
     /// The set prepared with `preprocessing`, its own classes kept (they need not be a model's), without
     /// the clouds of the classes in `excluding`. At most `limit` clouds (`LabelledSet.limited`).
     public static func load(_ data: String, preprocessing: Preprocessing, excluding: Set<String> = [], limit: Int? = nil,
-                            seed: UInt64 = 1, console: Console) throws(PointCloudError) -> (set: PreparedSet, skipped: Int) {
-        var set = try LabelledSet(at: data)
+                            seed: UInt64 = 1, reading: CloudReadOptions = CloudReadOptions(), console: Console) throws(PointCloudError) -> (set: PreparedSet, skipped: Int) {
+        var set = try LabelledSet(at: data, reading: reading)
         set.samples = set.samples.filter { !excluding.contains(set.classes[$0.label]) }
-        return try prepare(set.limited(to: limit, seed: seed), data, preprocessing, console)
+        return try prepare(set.limited(to: limit, seed: seed), data, preprocessing, reading, console)
     }
 
-    static func prepare(_ set: LabelledSet, _ data: String, _ preprocessing: Preprocessing,
+    static func prepare(_ set: LabelledSet, _ data: String, _ preprocessing: Preprocessing, _ reading: CloudReadOptions,
                         _ console: Console) throws(PointCloudError) -> (set: PreparedSet, skipped: Int) {
         let bar = console.progress(total: set.samples.count, label: "reading \(data)")
-        let (prepared, failures) = try PreparedSet.load(set, preprocessing: preprocessing) { bar.advance(by: $0) }
+        let (prepared, failures) = try PreparedSet.load(set, preprocessing: preprocessing, reading: reading) { bar.advance(by: $0) }
         bar.finish()
         for f in failures { console.warning("skipped \(f)") }
         guard prepared.count > 0 else { throw .invalid(path: data, reason: "no usable clouds") }

@@ -22,12 +22,12 @@ public struct PreparedSet: Sendable {
     /// Loads `set` with `preprocessing` (which must end by sampling a fixed number of points). Files that
     /// fail are left out and returned with their errors. `progress` counts files, out of `set.samples.count`.
     public static func load(_ set: LabelledSet, preprocessing: Preprocessing, threads: Int = Parallelism.workers,
-                            progress: (Int) -> Void = { _ in }) throws(PointCloudError) -> (set: PreparedSet, failures: [PointCloudError]) {
+                            reading: CloudReadOptions = CloudReadOptions(), progress: (Int) -> Void = { _ in }) throws(PointCloudError) -> (set: PreparedSet, failures: [PointCloudError]) {
         guard let size = preprocessing.fixedSize else {
             throw .invalidArgument("the preprocessing must sample a fixed number of points")
         }
         // In chunks, so that progress moves while a large set loads; a chunk keeps every worker busy.
-        let loader = CloudLoader(preprocessing: preprocessing, threads: threads), paths = set.samples.map(\.path)
+        let loader = CloudLoader(preprocessing: preprocessing, threads: threads, reading: reading), paths = set.samples.map(\.path)
         var results = [Result<PointCloud, PointCloudError>]()
         for start in stride(from: 0, to: paths.count, by: 64) {
             let chunk = Array(paths[start ..< min(start + 64, paths.count)])

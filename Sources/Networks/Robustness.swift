@@ -68,11 +68,11 @@ extension Robustness {
     /// `robustness`: reads `data` for `model` and, when given, for `reference` (at most `limit` clouds,
     /// the same seeded subset of files for both) and measures each under every corruption.
     public static func measure(_ model: Model, reference: Model?, data: String, corruptions: [Corruption], seed: UInt64,
-                               limit: Int? = nil, batchSize: Int = 32,
+                               limit: Int? = nil, batchSize: Int = 32, reading: CloudReadOptions = CloudReadOptions(),
                                console: Console) throws(PointCloudError) -> (model: Robustness, reference: Robustness?) {
         var results = [Robustness]()
         for m in [model] + (reference.map { [$0] } ?? []) {
-            let (set, _) = try LabelledData.load(data, for: m, limit: limit, seed: seed, console: console)
+            let (set, _) = try LabelledData.load(data, for: m, limit: limit, seed: seed, reading: reading, console: console)
             let bar = console.progress(total: set.count * (corruptions.count + 1), label: "robustness")
             defer { bar.finish() }
             results.append(try m.robustness(on: set, corruptions: corruptions, seed: seed, batchSize: batchSize) { bar.advance(by: $0) })

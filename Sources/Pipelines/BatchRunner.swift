@@ -15,6 +15,8 @@ public struct BatchPlan: Sendable {
     public var batchSize = 16
     /// Feed the points as stored (no preprocessing).
     public var raw = false
+    /// How files are read (`--input-format`, `--bin-fields`, `--mesh`).
+    public var reading = CloudReadOptions()
     /// Saliency, indicators and fragility; false: class and probabilities only.
     public var diagnose = true
     /// Flagged objects kept with a render, for the report (the most fragile).
@@ -124,10 +126,10 @@ public struct BatchRunner {
     /// Reads and prepares `items` on `plan.jobs` threads in the background.
     private func prefetch(_ items: [InputItem]) -> Prefetch {
         let box = Prefetch()
-        let metadata = model.metadata, raw = plan.raw, jobs = plan.jobs
+        let metadata = model.metadata, raw = plan.raw, jobs = plan.jobs, reading = plan.reading
         box.group.enter()
         DispatchQueue.global().async {
-            box.results = parallelResults(items.count, workers: jobs) { i throws(PointCloudError) in try metadata.prepareInput(items[i], raw: raw) }
+            box.results = parallelResults(items.count, workers: jobs) { i throws(PointCloudError) in try metadata.prepareInput(items[i], raw: raw, reading: reading) }
             box.group.leave()
         }
         return box

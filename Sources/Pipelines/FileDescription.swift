@@ -13,8 +13,8 @@ public enum FileDescription {
     /// The record of `path`, and the one line naming the file of what in it cannot be used though it
     /// could be described (a damaged calibration). `perAxis`: a cloud's bounds and centroid as one
     /// column per axis, for CSV.
-    public static func record(of path: String, perAxis: Bool) throws -> (record: Record, problem: String?) {
-        isModel(path) ? try model(path) : (cloud(try CloudDescription(contentsOf: path), perAxis: perAxis), nil)
+    public static func record(of path: String, perAxis: Bool, reading: CloudReadOptions) throws -> (record: Record, problem: String?) {
+        isModel(path) ? try model(path) : (cloud(try CloudDescription(contentsOf: path, reading: reading), perAxis: perAxis), nil)
     }
 
     /// A model file: architecture, classes, parameters, preprocessing and how it was trained.

@@ -17,17 +17,17 @@ public struct InputItem: Sendable, Equatable {
     /// Files, folders, globs and @lists (see `CloudPaths`), and CSV manifests (`path,label`, as
     /// `evaluate` takes them) whose labels come along. `labelsFromFolders`: a file's parent folder
     /// names its class, for inputs without one. Duplicate paths are kept once, first wins.
-    public static func expand(_ inputs: [String], labelsFromFolders: Bool = false) throws(PointCloudError) -> [InputItem] {
+    public static func expand(_ inputs: [String], labelsFromFolders: Bool = false, reading: CloudReadOptions = CloudReadOptions()) throws(PointCloudError) -> [InputItem] {
         var seen = Set<String>()
         var items = [InputItem]()
         for input in inputs {
             let found: [InputItem]
             // A .csv is a manifest, unless --input-format says to read text clouds.
-            if input.lowercased().hasSuffix(".csv") && !input.hasPrefix("@") && CloudReadOptions.process.format?.isText != true {
-                let set = try LabelledSet(at: input)
+            if input.lowercased().hasSuffix(".csv") && !input.hasPrefix("@") && reading.format?.isText != true {
+                let set = try LabelledSet(at: input, reading: reading)
                 found = set.samples.map { InputItem(path: $0.path, label: set.classes[$0.label]) }
             } else {
-                found = try CloudPaths.expand([input]).map {
+                found = try CloudPaths.expand([input], reading: reading).map {
                     InputItem(path: $0, label: labelsFromFolders ? URL(fileURLWithPath: $0).deletingLastPathComponent().lastPathComponent : nil)
                 }
             }
@@ -68,10 +68,10 @@ public struct PreparedInput: Sendable {
 extension ModelMetadata {
     /// Reads `item` and prepares it as the model was trained (the preprocessing in its file) — or,
     /// `raw`, checks that it can go in as stored.
-    public func prepareInput(_ item: InputItem, raw: Bool = false) throws(PointCloudError) -> PreparedInput {
+    public func prepareInput(_ item: InputItem, raw: Bool = false, reading: CloudReadOptions = CloudReadOptions()) throws(PointCloudError) -> PreparedInput {
         let clock = ContinuousClock.now
         let path = item.path
-        let cloud = try PointCloud(contentsOf: path, modelPoints: preprocessing.samplePoints)
+        let cloud = try PointCloud(contentsOf: path, options: reading, modelPoints: preprocessing.samplePoints)
         var prepared = cloud, floorless = false
         if raw {
             // Without preprocessing the points go in as they are; non-finite ones would poison the max pool.

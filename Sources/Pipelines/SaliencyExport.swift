@@ -13,6 +13,7 @@ public struct SaliencyExport {
     /// The class to explain (nil: the predicted one).
     public var label: Int?
     public var raw = false
+    public var reading = CloudReadOptions()
     public var batchSize = 16
     public var encoding = PointCloudEncoding.binary
     public var force = false
@@ -54,7 +55,7 @@ public struct SaliencyExport {
             var ready = [(index: Int, input: PreparedInput)]()
             for i in chunk {
                 do {
-                    ready.append((i, try model.metadata.prepareInput(items[i], raw: raw)))
+                    ready.append((i, try model.metadata.prepareInput(items[i], raw: raw, reading: reading)))
                 } catch {
                     progress.finish()
                     console.error(error.description)

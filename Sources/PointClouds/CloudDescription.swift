@@ -46,7 +46,7 @@ public struct CloudDescription: Sendable, Equatable {
     }
 
     /// Reads and describes a cloud file (see `PointCloudFile.read`).
-    public init(contentsOf path: String) throws(PointCloudError) {
-        try self.init(PointCloudFile.read(path))
+    public init(contentsOf path: String, reading: CloudReadOptions = CloudReadOptions()) throws(PointCloudError) {
+        try self.init(PointCloudFile.read(path, options: reading))
     }
 }

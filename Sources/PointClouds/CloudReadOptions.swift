@@ -32,21 +32,6 @@ public struct CloudReadOptions: Sendable, Equatable {
         self.meshSeed = meshSeed
     }
 
-    /// The options of every read that is not given its own. The CLI sets them once from its options:
-    /// a process-wide setting, because reads happen deep inside loaders, batch runners and training
-    /// data, which would otherwise all carry it.
-    public static var process: CloudReadOptions {
-        get { shared.lock.withLock { shared.value } }
-        set { shared.lock.withLock { shared.value = newValue } }
-    }
-
-    private final class Box: @unchecked Sendable {
-        let lock = NSLock()
-        var value = CloudReadOptions()
-    }
-
-    private static let shared = Box()
-
     /// Whether a folder (or, `matchedByPattern`, a glob) should pick up `path`. Without `format`: files
     /// of a format pcdiag reads, except `.txt` and `.csv` (notes, licences and manifests as often as
     /// clouds). With it: a folder's files of that format (the text formats as one family), and every

@@ -26,21 +26,23 @@ public struct CorruptionRun: Sendable {
     public let encoding: PointCloudEncoding
     public let force: Bool
     public let seed: UInt64
+    public let reading: CloudReadOptions
 
     /// Plans a run and checks that every output can be written: no two the same, none existing
     /// without `force`, no compressed PLY. Throws `.invalid` for inputs without clouds,
     /// `.invalidArgument` (a usage problem) for outputs that cannot work, `.unwritable` for outputs
     /// in the way.
     public init(inputs: [String], output: String, corruptions: [Corruption], encoding: PointCloudEncoding = .binary,
-                force: Bool = false, seed: UInt64 = 0) throws(PointCloudError) {
+                force: Bool = false, seed: UInt64 = 0, reading: CloudReadOptions = CloudReadOptions()) throws(PointCloudError) {
         precondition(!corruptions.isEmpty, "a run needs at least one corruption")
-        let items = try Self.items(inputs, outside: output)
+        let items = try Self.items(inputs, outside: output, reading: reading)
         self.items = items
         self.corruptions = corruptions
         self.output = output
         self.encoding = encoding
         self.force = force
         self.seed = seed
+        self.reading = reading
         targets = try Self.targets(items, corruptions: corruptions, output: output)
         try Self.check(items, targets: targets, encoding: encoding, force: force)
     }
@@ -103,7 +105,7 @@ public struct CorruptionRun: Sendable {
         let item = items[i]
         var result = FileResult(seed: Corruption.seed(seed, for: item.relative))
         do throws(PointCloudError) {
-            let cloud = try PointCloud(contentsOf: item.path)
+            let cloud = try PointCloud(contentsOf: item.path, options: reading)
             result.pointsIn = cloud.count
             guard cloud.finiteCount > 0 else {
                 throw .invalid(path: item.path, reason: "no valid points to corrupt (all \(cloud.count) have NaN or infinite coordinates)")
@@ -125,7 +127,7 @@ public struct CorruptionRun: Sendable {
 
     /// The input files: a folder's files with their paths relative to it, any other input (file, glob,
     /// list) by its name. Files inside the output folder (an earlier run's results) are left out.
-    static func items(_ arguments: [String], outside output: String) throws(PointCloudError) -> [Item] {
+    static func items(_ arguments: [String], outside output: String, reading: CloudReadOptions) throws(PointCloudError) -> [Item] {
         let outputRoot = URL(fileURLWithPath: output).standardizedFileURL.path + "/"
         var seen = Set<String>()
         var items = [Item]()
@@ -134,7 +136,7 @@ public struct CorruptionRun: Sendable {
             let folder = FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) && isDirectory.boolValue
             // CloudPaths joins a folder and its files with appendingPathComponent: strip that prefix.
             let prefix = String((argument as NSString).appendingPathComponent("x").dropLast())
-            for path in try CloudPaths.expand([argument]) where seen.insert(path).inserted {
+            for path in try CloudPaths.expand([argument], reading: reading) where seen.insert(path).inserted {
                 if URL(fileURLWithPath: path).standardizedFileURL.path.hasPrefix(outputRoot) { continue }
                 let relative = folder && path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : (path as NSString).lastPathComponent
                 items.append(Item(path: path, relative: relative, inFolder: folder))

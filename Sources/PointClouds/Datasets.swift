@@ -15,12 +15,12 @@ public struct LabelledSet: Sendable {
     public var samples: [Sample]
 
     /// Opens a class-folder tree or, for a `.csv` file, a manifest.
-    public init(at path: String) throws(PointCloudError) {
+    public init(at path: String, reading: CloudReadOptions = CloudReadOptions()) throws(PointCloudError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .unreadable(path: path, reason: "no such file or directory")
         }
-        let pairs = isDirectory.boolValue ? try Self.folderPairs(path) : try Self.manifestPairs(path)
+        let pairs = isDirectory.boolValue ? try Self.folderPairs(path, reading) : try Self.manifestPairs(path)
         guard !pairs.isEmpty else { throw .invalid(path: path, reason: "the data set holds no point cloud files") }
         classes = Array(Set(pairs.map(\.label))).sorted()
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
@@ -33,7 +33,7 @@ public struct LabelledSet: Sendable {
         samples = paths.map { Sample(path: $0, label: 0) }
     }
 
-    private static func folderPairs(_ root: String) throws(PointCloudError) -> [(path: String, label: String)] {
+    private static func folderPairs(_ root: String, _ reading: CloudReadOptions) throws(PointCloudError) -> [(path: String, label: String)] {
         let fm = FileManager.default
         guard let entries = try? fm.contentsOfDirectory(atPath: root) else {
             throw .unreadable(path: root, reason: "cannot list the folder")
@@ -43,7 +43,7 @@ public struct LabelledSet: Sendable {
             let folder = (root as NSString).appendingPathComponent(label)
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-            for file in try CloudPaths.inFolder(folder) { pairs.append((file, label)) }
+            for file in try CloudPaths.inFolder(folder, reading) { pairs.append((file, label)) }
         }
         return pairs
     }
@@ -72,33 +72,33 @@ public struct LabelledSet: Sendable {
 /// path per line, relative to the list, `#` comments). Order: as given, each folder or glob sorted;
 /// duplicates kept once.
 public enum CloudPaths {
-    public static func expand(_ inputs: [String]) throws(PointCloudError) -> [String] {
+    /// `reading` says which files of a folder or a pattern are clouds (`CloudReadOptions.picks`).
+    public static func expand(_ inputs: [String], reading: CloudReadOptions = CloudReadOptions()) throws(PointCloudError) -> [String] {
         var seen = Set<String>()
         var out = [String]()
         for input in inputs {
-            for path in try expandOne(input) where seen.insert(path).inserted { out.append(path) }
+            for path in try expandOne(input, reading) where seen.insert(path).inserted { out.append(path) }
         }
         return out
     }
 
-    static func expandOne(_ input: String) throws(PointCloudError) -> [String] {
+    static func expandOne(_ input: String, _ reading: CloudReadOptions) throws(PointCloudError) -> [String] {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         let listFile = input.hasPrefix("@") ? String(input.dropFirst()) : nil
         if let listFile { return try listed(in: listFile) }
         if fm.fileExists(atPath: input, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { return [input] }
-            let found = try inFolder(input)
+            let found = try inFolder(input, reading)
             if found.isEmpty { throw .invalid(path: input, reason: "is a directory with no point cloud files in it") }
             return found
         }
         if input.contains(where: { "*?[".contains($0) }) {
             let matches = glob(input)
             guard !matches.isEmpty else { throw .unreadable(path: input, reason: "the pattern matches no file") }
-            let options = CloudReadOptions.process
             return matches.filter { path in
                 var isFolder: ObjCBool = false
-                return options.picks(path, matchedByPattern: true) && !(fm.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue)
+                return reading.picks(path, matchedByPattern: true) && !(fm.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue)
             }
         }
         // A missing file stays in the list: reading it reports the problem in its own row.
@@ -106,14 +106,13 @@ public enum CloudPaths {
     }
 
     /// Every cloud file below `folder` (`CloudReadOptions.picks`), sorted by path.
-    static func inFolder(_ folder: String) throws(PointCloudError) -> [String] {
+    static func inFolder(_ folder: String, _ reading: CloudReadOptions) throws(PointCloudError) -> [String] {
         guard let walker = FileManager.default.enumerator(atPath: folder) else {
             throw .unreadable(path: folder, reason: "cannot list the folder")
         }
         var paths = [String]()
-        let options = CloudReadOptions.process
         while let relative = walker.nextObject() as? String {
-            if options.picks(relative) { paths.append((folder as NSString).appendingPathComponent(relative)) }
+            if reading.picks(relative) { paths.append((folder as NSString).appendingPathComponent(relative)) }
         }
         return paths.sorted()
     }
@@ -142,15 +141,18 @@ public enum CloudPaths {
 public struct CloudLoader: Sendable {
     public var preprocessing: Preprocessing?
     public var threads: Int
+    public var reading: CloudReadOptions
 
-    public init(preprocessing: Preprocessing? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(preprocessing: Preprocessing? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                reading: CloudReadOptions = CloudReadOptions()) {
         self.preprocessing = preprocessing
         self.threads = max(1, threads)
+        self.reading = reading
     }
 
     public func load(_ path: String) -> Result<PointCloud, PointCloudError> {
         Result { () throws(PointCloudError) -> PointCloud in
-            let cloud = try PointCloud(contentsOf: path, modelPoints: preprocessing?.samplePoints)
+            let cloud = try PointCloud(contentsOf: path, options: reading, modelPoints: preprocessing?.samplePoints)
             return try preprocessing?.apply(to: cloud, path: path).cloud ?? cloud
         }
     }

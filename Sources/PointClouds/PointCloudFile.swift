@@ -62,7 +62,7 @@ public struct PointCloudFile: Sendable {
     /// Every reader checks what a header promises against the file's size before allocating for it.
     /// Throws `PointCloudError` for anything that is not a readable, consistent cloud, including a cloud
     /// without points; NaN coordinates are kept (`finiteCount` tells).
-    public static func read(_ path: String, options: CloudReadOptions = .process, modelPoints: Int? = nil) throws(PointCloudError) -> PointCloudFile {
+    public static func read(_ path: String, options: CloudReadOptions = CloudReadOptions(), modelPoints: Int? = nil) throws(PointCloudError) -> PointCloudFile {
         guard let format = options.format ?? PointCloudFormat(path: path) else {
             let ext = (path as NSString).pathExtension
             throw .invalid(path: path, reason: ext.isEmpty
@@ -121,7 +121,7 @@ public struct PointCloudFile: Sendable {
 
 extension PointCloud {
     /// Reads a cloud file; see `PointCloudFile.read`.
-    public init(contentsOf path: String, options: CloudReadOptions = .process, modelPoints: Int? = nil) throws(PointCloudError) {
+    public init(contentsOf path: String, options: CloudReadOptions = CloudReadOptions(), modelPoints: Int? = nil) throws(PointCloudError) {
         self = try PointCloudFile.read(path, options: options, modelPoints: modelPoints).cloud
     }
 

@@ -15,12 +15,12 @@ import TestSupport
             try PointCloud(positions: (0 ..< 300 + k).map { SIMD3(Float($0 % 7), Float($0 % 11), Float($0) / 100) }).write(to: url.path)
             names.append(url.path)
         }
-        #expect(try LoadingBenchmark.paths(in: root.appendingPathComponent("set").path) == names)
+        #expect(try LoadingBenchmark().paths(in: root.appendingPathComponent("set").path) == names)
         let manifest = root.appendingPathComponent("set.csv")
         try "path,label\nset/b/3.pcd,b\nset/a/1.pcd,a\n".write(to: manifest, atomically: true, encoding: .utf8)
-        #expect(try LoadingBenchmark.paths(in: manifest.path) == [names[0], names[2]], "the manifest's files, sorted")
+        #expect(try LoadingBenchmark().paths(in: manifest.path) == [names[0], names[2]], "the manifest's files, sorted")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("empty"), withIntermediateDirectories: true)
-        #expect(throws: PointCloudError.self) { try LoadingBenchmark.paths(in: root.appendingPathComponent("empty").path) }
+        #expect(throws: PointCloudError.self) { try LoadingBenchmark().paths(in: root.appendingPathComponent("empty").path) }
 
         let measurements = LoadingBenchmark(threads: 2, repeats: 1).run(names)
         #expect(measurements.map(\.name) == ["read bytes", "load (PCL)", "load + preprocess", "load + preprocess with floor removal"])

@@ -49,7 +49,6 @@ struct AdaptCommand: ParsableCommand {
     }
 
     func run() throws {
-        reading.install()
         let console = global.console
         let files = RunFiles(model: output, resume: resume, patience: recipe.patience)
         // --resume continues a checkpoint; without one it must not replace what is there.
@@ -60,7 +59,7 @@ struct AdaptCommand: ParsableCommand {
         let options = try recipe.options
         let data = try AdaptationData(source: source, sourceValidation: sourceVal, validationFraction: valFraction, target: target,
                                       targetLabels: recipe.targetLabels, limit: recipe.limit, seed: options.seed, batchSize: options.batchSize,
-                                      for: model, console: console)
+                                      for: model, reading: reading.options, console: console)
         let result = try Adapter(model: model, options: options, source: data.source, validation: data.validation, target: data.target,
                                  targetLabels: data.targetLabels)
             .run(files, sourceModel: sourceModelPath, sourceData: source, targetData: target.joined(separator: " "),

@@ -52,17 +52,17 @@ struct BatchCommand: ParsableCommand {
     }
 
     func run() throws {
-        reading.install()
         let console = global.console
         try CommandFailure.checkOutputs(summaryOptions.outputs, force: force)
         let model = try modelOptions.load()
         var plan = BatchPlan()
+        plan.reading = reading.options
         plan.jobs = jobs
         plan.batchSize = batchSize
         plan.raw = noPreprocess
         plan.renders = summaryOptions.report == nil ? 0 : renders
         let runner = try modelOptions.runner(for: model, plan: plan, console: console)
-        var items = try InputItem.expand(inputs, labelsFromFolders: labelsFromFolders)
+        var items = try InputItem.expand(inputs, labelsFromFolders: labelsFromFolders, reading: reading.options)
         if let shard = shard.flatMap(Shard.init) { items = items.filter { shard.contains($0.path) } }
         let (sink, resumed, done) = try output.map { try RowSink.resuming($0, force: force, console: console) }
             ?? (RowSink(printing: global.format, columns: ObjectRow.columns, single: items.count == 1, details: false), BatchSummary(), [])

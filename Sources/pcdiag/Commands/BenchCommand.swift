@@ -47,7 +47,6 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        reading.install()
         if only == "formats", let data { return try runFormats(data) }
         if only == nil || only == "load" {
             if let data {
@@ -60,8 +59,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func runFormats(_ data: String) throws {
-        let paths = try LoadingBenchmark.paths(in: data)
-        let benchmark = LoadingBenchmark(threads: threads ?? Parallelism.workers, repeats: self.repeat)
+        let benchmark = LoadingBenchmark(threads: threads ?? Parallelism.workers, repeats: self.repeat, reading: reading.options)
+        let paths = try benchmark.paths(in: data)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pcdiag-bench-formats-\(getpid())").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         global.console.info("bench: \(paths.count) clouds from \(data) in \(LoadingBenchmark.formats.count) formats, \(benchmark.threads) threads, \(self.repeat) repeats")
@@ -80,8 +79,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func runLoading(_ data: String) throws {
-        let paths = try LoadingBenchmark.paths(in: data)
-        let benchmark = LoadingBenchmark(threads: threads ?? Parallelism.workers, repeats: self.repeat)
+        let benchmark = LoadingBenchmark(threads: threads ?? Parallelism.workers, repeats: self.repeat, reading: reading.options)
+        let paths = try benchmark.paths(in: data)
         global.console.info("bench: \(paths.count) clouds from \(data), \(benchmark.threads) threads, \(self.repeat) repeats")
         let printer = RecordPrinter(format: global.format, columns: LoadingBenchmark.columns)
         benchmark.records(benchmark.run(paths)).forEach(printer.emit)

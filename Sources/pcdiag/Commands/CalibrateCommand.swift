@@ -55,13 +55,12 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     func run() throws {
-        reading.install()
         try CommandFailure.checkOutputs([output] + (diagnoses.map { [$0] } ?? []), force: force)
         let model = try modelOptions.load()
         let plan = CalibrationPlan(corruptions: try parsedCorruptions(), limit: limit, recall: recall, seed: seed, options: diagnosis.options())
         let calibrated: Model, sample: CalibrationSample
         do {
-            (calibrated, sample) = try model.calibrated(data: data, plan: plan, console: global.console)
+            (calibrated, sample) = try model.calibrated(data: data, plan: plan, reading: reading.options, console: global.console)
         } catch let error as DiagnosticsError {
             throw CommandFailure(status: .badInput, message: "\(data): \(error)")
         }

@@ -34,16 +34,16 @@ struct ClassifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        reading.install()
         let console = global.console
         let model = try modelOptions.load()
         var plan = BatchPlan()
+        plan.reading = reading.options
         plan.batchSize = batchSize
         plan.raw = noPreprocess
         plan.diagnose = !noDiagnostics
         plan.top = top
         let runner = try modelOptions.runner(for: model, plan: plan, console: console)
-        let items = try InputItem.expand(inputs)
+        let items = try InputItem.expand(inputs, reading: reading.options)
         let sink = RowSink(printing: global.format, columns: noDiagnostics ? ObjectRow.predictionColumns : ObjectRow.columns,
                            single: items.count == 1, details: true)
         let run = try runner.run(items, into: sink, progress: console.progress(total: items.count, label: "classify"))

@@ -20,8 +20,7 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        reading.install()
-        let file = try PointCloudFile.read(input)
+        let file = try PointCloudFile.read(input, options: reading.options)
         try out.write(file.cloud, to: output)
         global.console.verbose("\(input) → \(output): \(file.cloud.count) points, fields \(file.cloud.fieldNames.joined(separator: " "))")
     }

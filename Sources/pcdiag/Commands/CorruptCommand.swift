@@ -51,10 +51,9 @@ struct CorruptCommand: ParsableCommand {
     }
 
     func run() throws {
-        reading.install()
         let console = global.console
         let job = try CorruptionRun(inputs: Array(paths.dropLast()), output: paths[paths.count - 1], corruptions: corruptions,
-                                    encoding: out.encoding, force: out.force, seed: seed)
+                                    encoding: out.encoding, force: out.force, seed: seed, reading: reading.options)
         let outcome = BatchOutcome(total: job.items.count)
         let progress = console.progress(total: job.items.count, label: "corrupt")
         let totals = try job.run { i, result in

@@ -21,9 +21,9 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        reading.install()
         let model = try modelOptions.load()
-        let (result, skipped) = try model.evaluate(data: data, limit: subset.limit, seed: subset.seed, batchSize: subset.batchSize, console: global.console)
+        let (result, skipped) = try model.evaluate(data: data, limit: subset.limit, seed: subset.seed, batchSize: subset.batchSize, reading: reading.options,
+                                                   console: global.console)
         printEvaluation(global.format, object: result.record(model: try modelOptions.resolvedPath(), data: data, skipped: skipped),
                         rows: result.classRecords, table: result.table)
     }

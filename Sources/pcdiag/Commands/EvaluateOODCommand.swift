@@ -37,11 +37,10 @@ struct EvaluateOODCommand: ParsableCommand {
     }
 
     func run() throws {
-        reading.install()
         let model = try modelOptions.load()
         let excluded = Set((exclude ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         let result = try OODEvaluation.run(try modelOptions.diagnostician(for: model), id: id, labels: labels, ood: ood, excluding: excluded,
-                                           limit: limit, seed: seed, console: global.console)
+                                           limit: limit, seed: seed, reading: reading.options, console: global.console)
         printEvaluation(global.format, object: result.record(model: try modelOptions.resolvedPath()), rows: result.rows, table: result.table)
     }
 }

@@ -23,9 +23,8 @@ struct InfoCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        reading.install()
         let console = global.console
-        let paths = try CloudPaths.expand(inputs)
+        let paths = try CloudPaths.expand(inputs, reading: reading.options)
         let printer = RecordPrinter(format: global.format, columns: [
             .init(key: "path", title: "FILE"), .init(key: "points", title: "POINTS"),
             .init(key: "total_points", title: "TOTAL"), .init(key: "layout", title: "LAYOUT"),
@@ -35,7 +34,7 @@ struct InfoCommand: ParsableCommand {
         let progress = console.progress(total: paths.count, label: "info")
         for path in paths {
             do {
-                let (record, problem) = try FileDescription.record(of: path, perAxis: global.format == .csv)
+                let (record, problem) = try FileDescription.record(of: path, perAxis: global.format == .csv, reading: reading.options)
                 // A model has nothing to fill the clouds' table with: for reading, a block of its own.
                 if global.format == .table && FileDescription.isModel(path) { printResult(FileDescription.block(record)) } else { printer.emit(record) }
                 if let problem {

@@ -38,9 +38,8 @@ struct PreprocessCommand: ParsableCommand {
     }
 
     func run() throws {
-        reading.install()
         let console = global.console
-        let cloud = try PointCloud(contentsOf: input)
+        let cloud = try PointCloud(contentsOf: input, options: reading.options)
         let prepared = try pipeline.apply(to: cloud, path: input)
         for t in prepared.trace { console.verbose("\(t.step.summary): \(t.pointsBefore) → \(t.pointsAfter) points") }
         for notice in prepared.notices { console.warning("\(input): \(notice)") }

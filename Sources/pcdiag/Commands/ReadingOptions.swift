@@ -27,9 +27,8 @@ struct ReadingOptions: ParsableArguments {
         }
     }
 
-    /// Makes these the options of every read in this run (`CloudReadOptions.process`).
-    func install() {
-        CloudReadOptions.process = CloudReadOptions(format: inputFormat, binFields: CloudReadOptions.parseFields(binFields)!,
-                                                    mesh: CloudReadOptions.parseMesh(mesh)!)
+    /// What the library's readers take (checked by `validate`).
+    var options: CloudReadOptions {
+        CloudReadOptions(format: inputFormat, binFields: CloudReadOptions.parseFields(binFields)!, mesh: CloudReadOptions.parseMesh(mesh)!)
     }
 }

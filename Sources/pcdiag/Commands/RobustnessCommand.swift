@@ -31,11 +31,11 @@ struct RobustnessCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        reading.install()
         let corruptions = kind.kinds.flatMap { k in severity.levels.map { Corruption(k, severity: $0) } }
         let referenceModel = try reference.map { try Model.load($0) }
         let (result, referenceResult) = try Robustness.measure(try modelOptions.load(), reference: referenceModel, data: data, corruptions: corruptions,
-                                                               seed: subset.seed, limit: subset.limit, batchSize: subset.batchSize, console: global.console)
+                                                               seed: subset.seed, limit: subset.limit, batchSize: subset.batchSize,
+                                                               reading: reading.options, console: global.console)
         let compared = reference.flatMap { path in referenceResult.map { (path: path, result: $0) } }
         printEvaluation(global.format, object: result.record(model: try modelOptions.resolvedPath(), data: data, reference: compared),
                         rows: result.rows(against: referenceResult), table: result.table(against: compared))

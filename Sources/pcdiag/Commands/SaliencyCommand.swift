@@ -45,9 +45,9 @@ struct SaliencyCommand: ParsableCommand {
     }
 
     func run() throws {
-        reading.install()
         let console = global.console
         var export = SaliencyExport(model: try modelOptions.load())
+        export.reading = reading.options
         let classes = export.model.metadata.classes
         if let label {
             guard let index = classes.firstIndex(of: label) else {
@@ -60,7 +60,7 @@ struct SaliencyCommand: ParsableCommand {
         export.batchSize = batchSize
         export.encoding = out.encoding
         export.force = out.force
-        let items = try InputItem.expand(inputs)
+        let items = try InputItem.expand(inputs, reading: reading.options)
         let outputs = try output.map { try SaliencyExport.outputPaths($0, for: items.map(\.path)) }
         if let render {
             guard items.count == 1 else { throw CommandFailure(status: .usage, message: "--render \(render): draws one input's map, not \(items.count)") }

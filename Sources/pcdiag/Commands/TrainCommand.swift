@@ -38,7 +38,6 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        reading.install()
         let console = global.console
         let files = RunFiles(model: output, resume: resume)
         // --resume continues a checkpoint; without one it must not replace what is there.
@@ -47,9 +46,9 @@ struct TrainCommand: ParsableCommand {
         var options = optimisation.recipe
         options.optimizer = optimizer
         let preprocessing = Preprocessing.standard(points: points, seed: options.seed)
-        let train = try LabelledData.load(data, preprocessing: preprocessing, console: console).set
+        let train = try LabelledData.load(data, preprocessing: preprocessing, reading: reading.options, console: console).set
         guard train.count >= 2 else { throw CommandFailure(status: .badInput, message: "\(data): fewer than two usable clouds") }
-        let validation = try val.map { try LabelledData.load($0, preprocessing: preprocessing, console: console).set }
+        let validation = try val.map { try LabelledData.load($0, preprocessing: preprocessing, reading: reading.options, console: console).set }
         if let validation, validation.classes != train.classes {
             throw CommandFailure(status: .badInput, message: "\(val!): its classes differ from the training set's")
         }
