@@ -18,7 +18,7 @@ let package = Package(
     targets: [
         // libFuzzer's driver entry, declared for Swift.
         .target(name: "CLibFuzzer"),
-        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"]),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer", .product(name: "PCDiagKit", package: pcdiag)]),
         fuzzTarget("FuzzPCD"),
         fuzzTarget("FuzzPLY"),
         fuzzTarget("FuzzModel"),
