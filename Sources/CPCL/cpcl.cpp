@@ -204,6 +204,15 @@ int cpcl_cloud_add_field(cpcl_cloud *cloud, const char *name, cpcl_datatype data
         const std::size_t size = cpcl_detail::datatype_size(datatype);
         if (size == 0 || count == 0) return fail(error, CPCL_INVALID, "invalid field type or count");
         const std::size_t n = std::size_t(b.width) * b.height;
+        const int existing = pcl::getFieldIndex(b, name);
+        if (existing >= 0) {
+            const auto &f = b.fields[existing];
+            if (f.datatype != datatype || f.count != count)
+                return fail(error, CPCL_INVALID, std::string("the file already has a field '") + name + "' of another type");
+            for (std::size_t i = 0; i < n; ++i)
+                std::memcpy(&b.data[i * b.point_step + f.offset], static_cast<const std::uint8_t *>(values) + i * size * count, size * count);
+            return int(CPCL_OK);
+        }
         const std::size_t old_step = b.point_step, add = size * count, new_step = old_step + add;
         // Re-pack the records with room for the new field at their end.
         std::vector<std::uint8_t> data(n * new_step);
@@ -356,29 +365,6 @@ int cpcl_principal_box(const float *xyz, size_t n, float *axes, float *extents, 
             centre[k] = float(mid[k]);
         }
         return int(CPCL_OK);
-    });
-}
-
-int cpcl_save_with_field(const char *source, const char *path, const char *temporary, const char *name,
-                         const uint32_t *values, size_t count, cpcl_encoding encoding, cpcl_error *error) {
-    return guarded(error, [&] {
-        cpcl_cloud *raw = nullptr;
-        cpcl_encoding read_encoding;
-        if (const int rc = cpcl_load(source, &raw, &read_encoding, error)) return rc;
-        std::unique_ptr<cpcl_cloud> cloud(raw);
-        auto &b = cloud->blob;
-        const std::size_t n = std::size_t(b.width) * b.height;
-        if (count != n) return fail(error, CPCL_INVALID, "the file changed since it was segmented");
-        const int existing = pcl::getFieldIndex(b, name);
-        if (existing >= 0) {
-            const auto &f = b.fields[existing];
-            if (f.datatype != pcl::PCLPointField::UINT32 || f.count != 1)
-                return fail(error, CPCL_INVALID, std::string("the file already has a field '") + name + "' of another type");
-            for (std::size_t i = 0; i < n; ++i) std::memcpy(&b.data[i * b.point_step + f.offset], &values[i], 4);
-        } else if (const int rc = cpcl_cloud_add_field(cloud.get(), name, CPCL_UINT32, 1, values, error)) {
-            return rc;
-        }
-        return save_file(path, temporary, b, encoding, error);
     });
 }
 

@@ -75,7 +75,7 @@ public struct SceneSegmentationRun {
                     console.warning("\(scene): no objects found (\(cloud.finiteCount) finite points, \(segmentation.supports.count) support planes)")
                 }
                 if let path = outputs?[k] {
-                    try PointCloudFile.write(scene, adding: "object", values: segmentation.object, to: path, encoding: encoding)
+                    try PointCloudFile.write(cloud, readFrom: scene, adding: [("object", .uint32(segmentation.object))], to: path, encoding: encoding)
                 }
                 let objectPaths = try writeObjects(cloud, segmentation, scene: scene)
                 let elapsed = (ContinuousClock.now - clock).milliseconds / 1000
@@ -108,10 +108,7 @@ public struct SceneSegmentationRun {
         let stem = ((scene as NSString).lastPathComponent as NSString).deletingPathExtension
         let paths = segmentation.objects.map { (folder as NSString).appendingPathComponent("\(stem)-\($0.id).pcd") }
         try CommandFailure.checkOutputs(paths, force: force)
-        // One pass over the points gathers every object's indices.
-        var members = [[Int]](repeating: [], count: segmentation.objects.count)
-        for (i, id) in segmentation.object.enumerated() where id > 0 { members[Int(id) - 1].append(i) }
-        for (path, indices) in zip(paths, members) { try cloud.selecting(indices).write(to: path, encoding: encoding) }
+        for (path, object) in zip(paths, cloud.objects(of: segmentation)) { try object.write(to: path, encoding: encoding) }
         return paths
     }
 

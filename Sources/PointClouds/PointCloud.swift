@@ -73,6 +73,21 @@ public struct PointCloud: Sendable, Equatable {
         if let i = fields.firstIndex(where: { $0.name == name }) { fields[i] = field } else { fields.append(field) }
     }
 
+    /// The cloud with `rotation` applied to its positions and, when it has them, its normals
+    /// (normal_x, normal_y, normal_z); other fields as they are.
+    public func turned(_ rotation: (SIMD3<Float>) -> SIMD3<Float>) -> PointCloud {
+        var out = self
+        out.positions = positions.map(rotation)
+        if let nx = field(named: "normal_x"), let ny = field(named: "normal_y"), let nz = field(named: "normal_z"),
+           [nx, ny, nz].allSatisfy({ $0.components == 1 }) {
+            let normals = (0 ..< count).map { rotation(SIMD3(nx.values[$0], ny.values[$0], nz.values[$0])) }
+            out.setField("normal_x", values: normals.map(\.x))
+            out.setField("normal_y", values: normals.map(\.y))
+            out.setField("normal_z", values: normals.map(\.z))
+        }
+        return out
+    }
+
     /// The points at `indices` (repeats allowed), with all their fields, as an unorganized cloud.
     public func selecting(_ indices: [Int]) -> PointCloud {
         PointCloud(

@@ -157,22 +157,59 @@ func message(_ error: cpcl_error) -> String {
     }
 }
 
+/// Values of a field added to a written cloud, in the type the file stores.
+public enum FieldValues: Sendable, Equatable {
+    case uint32([UInt32])
+    case int32([Int32])
+    case float([Float])
+
+    var count: Int {
+        switch self {
+        case .uint32(let v): v.count
+        case .int32(let v): v.count
+        case .float(let v): v.count
+        }
+    }
+}
+
 extension PointCloudFile {
-    /// Writes the cloud of file `source` to `path` with a uint32 field `name` added (or, when the file
-    /// has one, overwritten): every other field keeps its name, type and values, an organized cloud its
-    /// grid. PLY stores every non-colour property as float. Whole or absent, like `write(to:)`.
-    public static func write(_ source: String, adding name: String, values: [UInt32], to path: String,
-                             encoding: PointCloudEncoding = .binary) throws(PointCloudError) {
-        guard PointCloudFormat(path: path) != nil else {
+    /// Writes `cloud`, read from file `source`, to `path` (.pcd or .ply) with `fields` added — or, where
+    /// the file has a field of that name and type, overwritten. A .pcd or .ply source is read again
+    /// through PCL, so every other field keeps its name, type and values and an organized cloud its
+    /// grid; from other formats `cloud` is written as read. PLY stores every non-colour property as
+    /// float. Whole or absent, like `write(to:)`.
+    public static func write(_ cloud: PointCloud, readFrom source: String, adding fields: [(name: String, values: FieldValues)],
+                             to path: String, encoding: PointCloudEncoding = .binary) throws(PointCloudError) {
+        guard let format = PointCloudFormat(path: path), format == .pcd || format == .ply else {
             throw .unwritable(path: path, reason: "unsupported output type (use .pcd or .ply)")
         }
         var error = cpcl_error()
+        let handle: OpaquePointer
+        if let sourceFormat = PointCloudFormat(path: source), sourceFormat == .pcd || sourceFormat == .ply {
+            var loaded: OpaquePointer?
+            var read = CPCL_ASCII
+            let status = cpcl_load(source, &loaded, &read, &error)
+            guard status == Int32(CPCL_OK.rawValue), let loaded else {
+                throw status == Int32(CPCL_IO.rawValue) ? .unreadable(path: source, reason: message(error)) : .invalid(path: source, reason: message(error))
+            }
+            handle = loaded
+        } else {
+            handle = try BridgeCloud.encode(cloud)
+        }
+        defer { cpcl_cloud_free(handle) }
+        let points = Int(cpcl_cloud_width(handle)) * Int(cpcl_cloud_height(handle))
+        for (name, values) in fields {
+            guard values.count == points else { throw .invalid(path: source, reason: "the file changed since it was read") }
+            let status: Int32 = switch values {
+            case .uint32(let v): v.withUnsafeBytes { cpcl_cloud_add_field(handle, name, CPCL_UINT32, 1, $0.baseAddress, &error) }
+            case .int32(let v): v.withUnsafeBytes { cpcl_cloud_add_field(handle, name, CPCL_INT32, 1, $0.baseAddress, &error) }
+            case .float(let v): v.withUnsafeBytes { cpcl_cloud_add_field(handle, name, CPCL_FLOAT32, 1, $0.baseAddress, &error) }
+            }
+            guard status == Int32(CPCL_OK.rawValue) else { throw .invalid(path: source, reason: message(error)) }
+        }
         TemporaryFile.removeStale(for: path)
-        let status = cpcl_save_with_field(source, path, TemporaryFile.path(for: path), name, values, values.count,
-                                          encoding.cValue, &error)
-        guard status == Int32(CPCL_OK.rawValue) else {
-            throw status == Int32(CPCL_IO.rawValue) ? .unwritable(path: path, reason: message(error))
-                                                    : .invalid(path: source, reason: message(error))
+        guard cpcl_save(path, TemporaryFile.path(for: path), handle, encoding.cValue, &error) == Int32(CPCL_OK.rawValue) else {
+            throw .unwritable(path: path, reason: message(error))
         }
     }
 }

@@ -89,16 +89,7 @@ public enum PreprocessStep: Sendable, Equatable, Codable {
             defer { cpcl_cloud_free(output) }
             return try BridgeCloud.decode(output, path: "voxel grid")
         case .upAxis(let axis):
-            var out = cloud
-            out.positions = cloud.positions.map { axis.toZUp($0) }
-            if let nx = cloud.field(named: "normal_x"), let ny = cloud.field(named: "normal_y"),
-               let nz = cloud.field(named: "normal_z"), [nx, ny, nz].allSatisfy({ $0.components == 1 }) {
-                let normals = (0 ..< cloud.count).map { axis.toZUp(SIMD3(nx.values[$0], ny.values[$0], nz.values[$0])) }
-                out.setField("normal_x", values: normals.map(\.x))
-                out.setField("normal_y", values: normals.map(\.y))
-                out.setField("normal_z", values: normals.map(\.z))
-            }
-            return out
+            return cloud.turned(axis.toZUp)
         case .normalize:
             let finite = cloud.positions.filter(\.isFinite)
             guard !finite.isEmpty else { throw .invalidArgument("the cloud has no valid points to normalise") }

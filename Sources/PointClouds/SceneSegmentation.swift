@@ -83,7 +83,22 @@ public struct SegmentedObject: Sendable, Equatable {
     public var support: Int?
 }
 
-/// What `segmenting` found: a label per point (0: support, noise, non-finite; 1… objects) and the objects.
+extension SupportPlane {
+    /// The proper rotation taking this plane's normal to +z, the up axis of pcdiag's models: an object
+    /// turned by it stands upright as the training clouds do (its heading about z is left as seen).
+    public func upright(_ p: SIMD3<Float>) -> SIMD3<Float> {
+        let z = SIMD3<Float>(0, 0, 1)
+        let c = (normal * z).sum()
+        // Facing down: half a turn about x.
+        guard c > -0.999_999 else { return SIMD3(p.x, -p.y, -p.z) }
+        // Rodrigues with v = n × z: R p = p + v × p + v × (v × p) / (1 + c).
+        let v = normal.cross(z)
+        let vp = v.cross(p)
+        return p + vp + v.cross(vp) / (1 + c)
+    }
+}
+
+/// What `segmenting` found/// What `segmenting` found: a label per point (0: support, noise, non-finite; 1… objects) and the objects.
 public struct SceneSegmentation: Sendable, Equatable {
     /// One entry per input point, in the input's order.
     public var object: [UInt32]
@@ -157,9 +172,11 @@ extension PointCloud {
                                  planeDistance: result.plane_distance, clusterDistance: result.cluster_distance)
     }
 
-    /// The points of object `id` of `segmentation`, with all their fields, as an unorganized cloud.
-    public func object(_ id: Int, of segmentation: SceneSegmentation) -> PointCloud {
-        selecting(segmentation.object.indices.filter { segmentation.object[$0] == UInt32(id) })
+    /// The points of each object of `segmentation`, in its order, with all their fields, as unorganized clouds.
+    public func objects(of segmentation: SceneSegmentation) -> [PointCloud] {
+        var members = [[Int]](repeating: [], count: segmentation.objects.count)
+        for (i, id) in segmentation.object.enumerated() where id > 0 { members[Int(id) - 1].append(i) }
+        return members.map(selecting)
     }
 
     private func describeObjects(_ labels: [UInt32], supports: [SupportPlane]) throws(PointCloudError) -> [SegmentedObject] {

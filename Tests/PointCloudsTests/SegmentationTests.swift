@@ -194,6 +194,35 @@ import TestSupport
         #expect(wide.objects.isEmpty)
     }
 
+    @Test func uprightTurnsTheSupportNormalToZAndIsARotation() throws {
+        var rng = SeededGenerator(seed: 5)
+        let normals = [SIMD3<Float>(0, 0, 1), SIMD3(0, 0, -1), SIMD3(1e-4, 0, -1), SIMD3(0, -1, 0), Self.up]
+            + (0 ..< 20).map { _ in SIMD3<Float>(rng.gaussian(), rng.gaussian(), rng.gaussian()) }
+        for n in normals {
+            let plane = SupportPlane(normal: n / (n * n).sum().squareRoot(), offset: 0.3)
+            let z = plane.upright(plane.normal)
+            #expect(abs(z.x) < 1e-5 && abs(z.y) < 1e-5 && abs(z.z - 1) < 1e-5, "\(n) → \(z)")
+            // Lengths and angles kept, handedness too: a proper rotation.
+            let a = SIMD3<Float>(rng.gaussian(), rng.gaussian(), rng.gaussian()), b = SIMD3<Float>(rng.gaussian(), rng.gaussian(), rng.gaussian())
+            let (ra, rb) = (plane.upright(a), plane.upright(b))
+            #expect(abs((ra * rb).sum() - (a * b).sum()) < 1e-4 && abs((ra * ra).sum() - (a * a).sum()) < 1e-4)
+            func cross(_ u: SIMD3<Float>, _ v: SIMD3<Float>) -> SIMD3<Float> { SIMD3(u.y * v.z - u.z * v.y, u.z * v.x - u.x * v.z, u.x * v.y - u.y * v.x) }
+            let c = plane.upright(cross(a, b)) - cross(ra, rb)
+            #expect((c * c).sum() < 1e-6)
+        }
+        // On a rendered scene the balls, turned by their support, stand above the table along +z.
+        let scene = Self.render(balls: Self.balls)
+        let segmentation = try scene.cloud.segmenting()
+        let support = try #require(segmentation.supports.first)
+        #expect((support.normal * Self.up).sum() > 0.99)
+        for (object, points) in zip(segmentation.objects, scene.cloud.objects(of: segmentation)) {
+            #expect(object.support == 0 && points.count == object.points)
+            let turned = points.turned(support.upright)
+            let table = support.upright(-support.offset * support.normal).z
+            #expect(turned.positions.allSatisfy { $0.z > table })
+        }
+    }
+
     @Test func badSettingsAreRefused() {
         let cloud = PointCloud(positions: [SIMD3(0, 0, 0), SIMD3(1, 0, 0)])
         for options in [SegmentationOptions(planeDistance: 0), SegmentationOptions(clusterDistance: -1),

@@ -52,8 +52,9 @@ int cpcl_cloud_copy_field_float(const cpcl_cloud *cloud, size_t index, float *ou
 int cpcl_cloud_copy_field_u32(const cpcl_cloud *cloud, size_t index, uint32_t *out, size_t out_count,
                               cpcl_error *error);
 
-/// Appends a field of `count` components per point; `values` holds count × width × height values,
-/// point-major, already of `datatype` (float for FLOAT32, uint32 for UINT32).
+/// Appends a field of `count` components per point, or overwrites the values of the field of that
+/// name when it has the same type and count (another type is an error); `values` holds
+/// count × width × height values, point-major, already of `datatype` (float for FLOAT32, uint32 for UINT32).
 int cpcl_cloud_add_field(cpcl_cloud *cloud, const char *name, cpcl_datatype datatype, uint32_t count,
                          const void *values, cpcl_error *error);
 
@@ -131,11 +132,6 @@ int cpcl_segment(const float *xyz, size_t n, uint32_t width, uint32_t height, co
 /// The principal-axis box of `n` points (xyz interleaved, finite): `axes` receives three unit axes
 /// (row after row, the direction of greatest variance first), `extents` the box's side along each, `centre` its centre.
 int cpcl_principal_box(const float *xyz, size_t n, float *axes, float *extents, float *centre, cpcl_error *error);
-
-/// Reads `source` again, adds (or overwrites) the uint32 field `name` with `values` (one a point, in
-/// the file's order) and saves the result as `cpcl_save` does; every other field keeps its type.
-int cpcl_save_with_field(const char *source, const char *path, const char *temporary, const char *name,
-                         const uint32_t *values, size_t count, cpcl_encoding encoding, cpcl_error *error);
 
 #ifdef __cplusplus
 }
