@@ -23,6 +23,10 @@ public struct BatchPlan: Sendable {
     public var renders = 0
     /// Classes listed in `ObjectRow.top`.
     public var top = 3
+    /// Each input is a scene: cut it into objects (`segment`) and examine each; nil: each input is one object.
+    public var scene: SegmentationOptions?
+    /// With `scene`: where each scene is written with its objects' answers (`SceneOutputs`), by input path.
+    public var sceneOutputs = [String: String]()
 
     public init() {}
 }
@@ -33,10 +37,28 @@ public struct BatchRun: Sendable {
     public var summary: BatchSummary
     /// The most fragile flagged objects with their renders, most fragile first.
     public var flagged: [FlaggedObject]
+    /// With `--scene` and renders asked for: the first scenes, drawn.
+    public var scenes: [SceneCard]
     /// Inputs whose floor step found no floor (all their points kept).
     public var floorless: Int
+    /// Inputs that look like whole scenes, read as single objects, and why (see `PointCloud.sceneHint`).
+    public var sceneLike: [(path: String, hint: String)]
     /// From the failures: 0, the one input's own status, or 5 when some of several failed.
     public var status: ExitStatus
+}
+
+extension BatchRun {
+    /// What the run's user should hear besides the rows: a floor step that found nothing, inputs
+    /// that look like whole scenes (the first three named). `total`: the inputs run.
+    public func notices(of total: Int) -> [String] {
+        var lines = [String]()
+        if floorless > 0 { lines.append("floor removal found no floor in \(floorless) of \(total) inputs; their points were all kept") }
+        for (path, hint) in sceneLike.prefix(3) {
+            lines.append("\(path): looks like a whole scene (\(hint)), classified as one object; --scene cuts it into objects first")
+        }
+        if sceneLike.count > 3 { lines.append("\(sceneLike.count - 3) more inputs look like whole scenes") }
+        return lines
+    }
 }
 
 /// Classifies and diagnoses files a batch at a time, reading the next batch on `plan.jobs` threads
@@ -67,23 +89,28 @@ public struct BatchRunner {
     }
 
     /// Runs over `items`, adding each row to `summary` (which may hold the rows of an earlier,
-    /// interrupted run) and emitting it to `sink`.
+    /// interrupted run) and emitting it to `sink`; a scene's rows are emitted together.
     public func run(_ items: [InputItem], into sink: RowSink, summary: BatchSummary = BatchSummary(),
                     progress: ProgressMeter = .none()) throws -> BatchRun {
         var summary = summary
         var showcase = FlaggedShowcase(capacity: plan.renders)
         let outcome = BatchOutcome(total: items.count)
-        var floorless = 0
+        var floorless = 0, sceneLike = [(path: String, hint: String)](), scenes = [SceneCard]()
         let classes = model.metadata.classes
-        let batches = stride(from: 0, to: items.count, by: plan.batchSize).map { Array(items[$0 ..< min($0 + plan.batchSize, items.count)]) }
+        // A scene holds many objects: read and cut as many scenes at once as there are jobs.
+        let group = plan.scene == nil ? plan.batchSize : plan.jobs
+        let batches = stride(from: 0, to: items.count, by: group).map { Array(items[$0 ..< min($0 + group, items.count)]) }
         var pending = batches.first.map(prefetch)
         for next in batches.indices {
             let loaded = pending!.wait()
             pending = next + 1 < batches.count ? prefetch(batches[next + 1]) : nil
-            var ready = [PreparedInput]()
+            var ready = [PreparedItem]()
             for result in loaded {
                 switch result {
-                case .success(let input): ready.append(input)
+                case .success(let prepared):
+                    ready.append(prepared)
+                    for (id, reason) in prepared.skipped { console.warning("\(prepared.item.path): object \(id) skipped: \(reason)") }
+                    if prepared.scene?.segmentation.objects.isEmpty == true { console.warning("\(prepared.item.path): no objects found in the scene") }
                 case .failure(let error):
                     progress.finish()
                     console.error(error.description)
@@ -91,28 +118,49 @@ public struct BatchRunner {
                     outcome.failed(ExitStatus.status(for: error))
                 }
             }
-            floorless += ready.filter(\.floorless).count
+            let inputs = ready.flatMap(\.objects)
+            floorless += inputs.filter(\.floorless).count
+            sceneLike += inputs.compactMap { input in input.sceneHint.map { (input.item.path, $0) } }
             let clock = ContinuousClock.now
-            let results = examine(ready.map(\.cloud))
-            let share = (ContinuousClock.now - clock).milliseconds / Double(max(ready.count, 1))
-            for (input, result) in zip(ready, results) {
-                let row = ObjectRow(path: input.item.path, points: input.points, prediction: result.prediction, diagnosis: result.diagnosis,
-                                    assessment: result.assessment, classes: classes, label: input.item.label,
-                                    milliseconds: input.milliseconds + share, top: plan.top)
-                summary.add(row)
-                try sink.emit(row)
-                if row.fragile == true, let fragility = row.fragility, showcase.admits(fragility), let diagnosis = result.diagnosis {
-                    let render = ViewRender(points: input.cloud.positions, values: diagnosis.map.values,
-                                            title: "\(row.predicted) — fragility \(String(format: "%.2f", fragility))")
-                    showcase.add(FlaggedObject(path: row.path, predictedClass: row.predicted, probability: Double(row.probability),
-                                               fragility: fragility, reasons: row.reasons, trueClass: row.label, renderSVG: render.svg()))
+            var results = examine(inputs.map(\.cloud))[...]
+            let share = (ContinuousClock.now - clock).milliseconds / Double(max(inputs.count, 1))
+            for prepared in ready {
+                var rows = [ObjectRow]()
+                for (input, result) in zip(prepared.objects, results.prefix(prepared.objects.count)) {
+                    let row = ObjectRow(path: input.item.path, placement: input.object.map(ObjectRow.Placement.init), points: input.points,
+                                        prediction: result.prediction, diagnosis: result.diagnosis, assessment: result.assessment,
+                                        classes: classes, label: input.item.label, milliseconds: input.milliseconds + share, top: plan.top)
+                    rows.append(row)
+                    if row.fragile == true, let fragility = row.fragility, showcase.admits(fragility), let diagnosis = result.diagnosis {
+                        let object = row.placement.map { " #\($0.id)" } ?? ""
+                        let render = ViewRender(points: input.cloud.positions, values: diagnosis.map.values,
+                                                title: "\(row.predicted)\(object) — fragility \(String(format: "%.2f", fragility))")
+                        showcase.add(FlaggedObject(path: row.path + object, predictedClass: row.predicted, probability: Double(row.probability),
+                                                   fragility: fragility, reasons: row.reasons, trueClass: row.label, renderSVG: render.svg()))
+                    }
+                }
+                results = results.dropFirst(prepared.objects.count)
+                for row in rows { summary.add(row) }
+                try sink.emit(rows)
+                if let cut = prepared.scene, scenes.count < plan.renders {
+                    scenes.append(SceneCard(path: prepared.item.path, objects: rows.count, fragile: rows.filter { $0.fragile == true }.count,
+                                            renderSVG: cut.render(rows: rows, classes: classes).svg()))
+                }
+                if let cut = prepared.scene, let path = plan.sceneOutputs[prepared.item.path] {
+                    do throws(PointCloudError) {
+                        try SceneOutputs.write(cut, source: prepared.item.path, rows: rows, classes: classes, to: path)
+                    } catch {
+                        progress.finish()
+                        console.error(error.description)
+                        outcome.failed(ExitStatus.status(for: error))
+                    }
                 }
             }
             progress.advance(by: loaded.count)
         }
         progress.finish()
         sink.finish()
-        return BatchRun(summary: summary, flagged: showcase.objects, floorless: floorless, status: outcome.status)
+        return BatchRun(summary: summary, flagged: showcase.objects, scenes: scenes, floorless: floorless, sceneLike: sceneLike, status: outcome.status)
     }
 
     private func examine(_ clouds: [PointCloud]) -> [(prediction: Prediction, diagnosis: Diagnosis?, assessment: Assessment?)] {
@@ -123,13 +171,17 @@ public struct BatchRunner {
         return model.predict(clouds, batchSize: plan.batchSize).map { ($0, nil, nil) }
     }
 
-    /// Reads and prepares `items` on `plan.jobs` threads in the background.
+    /// Reads and prepares `items` (or cuts and prepares scenes) on `plan.jobs` threads in the background.
     private func prefetch(_ items: [InputItem]) -> Prefetch {
         let box = Prefetch()
-        let metadata = model.metadata, raw = plan.raw, jobs = plan.jobs, reading = plan.reading
+        let metadata = model.metadata, raw = plan.raw, jobs = plan.jobs, reading = plan.reading, scene = plan.scene
         box.group.enter()
         DispatchQueue.global().async {
-            box.results = parallelResults(items.count, workers: jobs) { i throws(PointCloudError) in try metadata.prepareInput(items[i], raw: raw, reading: reading) }
+            box.results = parallelResults(items.count, workers: jobs) { i throws(PointCloudError) in
+                if let scene { return try metadata.prepareScene(items[i], options: scene, reading: reading) }
+                let input = try metadata.prepareInput(items[i], raw: raw, reading: reading)
+                return PreparedItem(item: items[i], objects: [input], scene: nil, skipped: [])
+            }
             box.group.leave()
         }
         return box
@@ -140,9 +192,9 @@ public struct BatchRunner {
 private final class Prefetch: @unchecked Sendable {
     let group = DispatchGroup()
     /// Written once, before the group is left; read after waiting for it.
-    var results = [Result<PreparedInput, PointCloudError>]()
+    var results = [Result<PreparedItem, PointCloudError>]()
 
-    func wait() -> [Result<PreparedInput, PointCloudError>] {
+    func wait() -> [Result<PreparedItem, PointCloudError>] {
         group.wait()
         return results
     }
@@ -157,12 +209,17 @@ extension RowSink {
         var done = Set<String>()
         var keep: UInt64 = 0
         if !force && FileManager.default.fileExists(atPath: path) {
+            // A scene's rows are written together: a scene with rows is done.
+            var seen = Set<ObjectRow.Identity>()
             let reading = try RowFile(path).read { row in
-                if done.insert(row.path).inserted { summary.add(row) }
+                if seen.insert(row.identity).inserted {
+                    done.insert(row.path)
+                    summary.add(row)
+                }
             }
             keep = reading.completeLength
             if reading.tornTail > 0 { console.warning("\(path): dropped a cut-off last row (\(reading.tornTail) bytes) left by an interrupted run") }
-            if !done.isEmpty { console.info("resuming \(path): \(done.count) rows already there") }
+            if !seen.isEmpty { console.info("resuming \(path): \(seen.count) rows already there") }
         }
         return (try RowSink(appendingTo: path, keep: keep), summary, done)
     }

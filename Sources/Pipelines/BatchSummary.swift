@@ -128,7 +128,8 @@ public struct BatchSummary: Sendable {
     }
 
     /// The report's data; `flagged` are the objects to show (most fragile first).
-    public func reportData(model: String, inputs: String, calibration: Calibration?, shift test: ShiftTest?, flagged: [FlaggedObject]) -> ReportData {
+    public func reportData(model: String, inputs: String, calibration: Calibration?, shift test: ShiftTest?, flagged: [FlaggedObject],
+                           scenes: [SceneCard] = []) -> ReportData {
         let summary = ReportSummary(objects: objects, failed: failed, flagged: self.flagged,
                                     classHistogram: classesByCount.map { ClassCount(name: $0.name, count: $0.count) },
                                     medianMilliseconds: medianMilliseconds, p95Milliseconds: p95Milliseconds)
@@ -151,7 +152,7 @@ public struct BatchSummary: Sendable {
         }
         let formatter = ISO8601DateFormatter()
         return ReportData(title: "pcdiag batch report", generated: formatter.string(from: Date()), model: model, inputs: inputs,
-                          summary: summary, shift: shift, flagged: flagged, labelled: labelledReport)
+                          summary: summary, shift: shift, flagged: flagged, labelled: labelledReport, scenes: scenes)
     }
 }
 

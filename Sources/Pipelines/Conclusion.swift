@@ -47,8 +47,8 @@ public struct Conclusion: Sendable {
         try Self.write(summary.record(shift: shift).json + "\n", to: path)
     }
 
-    public func writeReport(to path: String, model: String, inputs: String, flagged: [FlaggedObject]) throws {
-        let data = summary.reportData(model: model, inputs: inputs, calibration: calibration, shift: shift, flagged: flagged)
+    public func writeReport(to path: String, model: String, inputs: String, flagged: [FlaggedObject], scenes: [SceneCard] = []) throws {
+        let data = summary.reportData(model: model, inputs: inputs, calibration: calibration, shift: shift, flagged: flagged, scenes: scenes)
         try Self.write(htmlReport(data), to: path)
     }
 
@@ -64,13 +64,14 @@ public struct Conclusion: Sendable {
 
 /// `merge`: the row files of a batch's shards joined into one.
 public enum Merge {
-    /// Reads `shards` (one row per path, the first kept), writes the rows sorted by path to `output`
-    /// (what one batch run over the same inputs writes, sorted) and returns their summary.
+    /// Reads `shards` (one row per path — per path and object for scenes — the first kept), writes the
+    /// rows sorted by path (and object) to `output` (what one batch run over the same inputs writes,
+    /// sorted) and returns their summary.
     public static func run(_ shards: [String], into output: String) throws -> BatchSummary {
-        var rows = [String: ObjectRow]()
+        var rows = [ObjectRow.Identity: ObjectRow]()
         for shard in shards {
             try RowFile(shard).read { row in
-                if rows[row.path] == nil { rows[row.path] = row }
+                if rows[row.identity] == nil { rows[row.identity] = row }
             }
         }
         // Written beside the output and renamed over it at the end: the output is whole or absent.
@@ -79,9 +80,9 @@ public enum Merge {
         do {
             let sink = try RowSink(appendingTo: temporary, keep: 0, format: RowFile(output).format)
             var summary = BatchSummary()
-            for path in rows.keys.sorted() {
-                summary.add(rows[path]!)
-                try sink.emit(rows[path]!)
+            for key in rows.keys.sorted() {
+                summary.add(rows[key]!)
+                try sink.emit([rows[key]!])
             }
             sink.finish()
             guard rename(temporary, output) == 0 else {

@@ -63,6 +63,21 @@ public struct PreparedInput: Sendable {
     /// The floor step found no floor: the cloud kept all its points.
     public var floorless: Bool
     public var milliseconds: Double
+    /// With `--scene`: which object of the scene this is.
+    public var object: SegmentedObject? = nil
+    /// Why the file, read as one object, looks like a whole scene; nil when it does not.
+    public var sceneHint: String? = nil
+}
+
+extension PointCloud {
+    /// Why this cloud looks like a whole scene rather than one object, from what costs nothing to
+    /// look at: a depth image's grid (objects cut from scans are unorganized), or more points than
+    /// an object scan holds. Nil when it does not.
+    public var sceneHint: String? {
+        if width >= 64 && height >= 48 { return "a \(width)×\(height) depth image" }
+        if count >= 100_000 { return "\(count) points" }
+        return nil
+    }
 }
 
 extension ModelMetadata {
@@ -88,7 +103,7 @@ extension ModelMetadata {
             throw .invalid(path: path, reason: "\(prepared.count) points; \(architecture.name) needs at least \(needed)")
         }
         return PreparedInput(item: item, cloud: prepared, points: cloud.finiteCount, floorless: floorless,
-                             milliseconds: (ContinuousClock.now - clock).milliseconds)
+                             milliseconds: (ContinuousClock.now - clock).milliseconds, sceneHint: cloud.sceneHint)
     }
 }
 

@@ -8,6 +8,8 @@ import Output
 /// of keys, for all of them.
 public struct ObjectRow: Sendable, Equatable {
     public var path: String
+    /// With `--scene`: which object of the scene at `path` the row is about, and where it is.
+    public var placement: Placement?
     /// Valid points of the input (before preprocessing).
     public var points: Int
     public var predicted: String
@@ -27,6 +29,30 @@ public struct ObjectRow: Sendable, Equatable {
 
     public var correct: Bool? { label.map { $0 == predicted } }
 
+    /// An object of a scene: its id (the `object` field of `segment` and `--scene-output`), the centre
+    /// of its points and its axis-aligned box, in the scene's frame and units.
+    public struct Placement: Sendable, Equatable {
+        public var id: Int
+        public var centroid: SIMD3<Float>
+        public var boxMinimum: SIMD3<Float>
+        public var extent: SIMD3<Float>
+
+        public init(id: Int, centroid: SIMD3<Float>, boxMinimum: SIMD3<Float>, extent: SIMD3<Float>) {
+            (self.id, self.centroid, self.boxMinimum, self.extent) = (id, centroid, boxMinimum, extent)
+        }
+    }
+
+    /// What identifies a row in a row file: its path, and its object for a scene's rows. Merged rows
+    /// are sorted by it (a scene's objects by id).
+    public var identity: Identity { Identity(path: path, object: placement?.id ?? 0) }
+
+    public struct Identity: Hashable, Comparable, Sendable {
+        public var path: String
+        public var object: Int
+
+        public static func < (a: Identity, b: Identity) -> Bool { (a.path, a.object) < (b.path, b.object) }
+    }
+
     public func value(_ score: Score) -> Double? {
         switch score {
         case .indicator(let i): indicators[i]
@@ -35,7 +61,7 @@ public struct ObjectRow: Sendable, Equatable {
     }
 
     /// Keys in output order: what every row file holds, in this order.
-    public static let keys = ["path", "points", "class", "probability", "label", "correct"] + Indicator.allCases.map(\.key)
+    public static let keys = ["path", "object", "centroid", "box_min", "extent", "points", "class", "probability", "label", "correct"] + Indicator.allCases.map(\.key)
         + ["fragility", "fragile", "reasons", "time_ms"]
 
     /// Table columns of `classify` and `batch`.
@@ -44,6 +70,13 @@ public struct ObjectRow: Sendable, Equatable {
         .init(key: "skewness", title: "SKEW"), .init(key: "fragility", title: "FRAGILITY"), .init(key: "fragile", title: "FRAGILE"),
         .init(key: "reasons", title: "REASONS"),
     ]
+
+    /// Table columns of `classify --scene` and `batch --scene`: the object and its box after the file;
+    /// without diagnostics the `TOP` column instead of the indicators.
+    public static func sceneColumns(diagnose: Bool) -> [RecordPrinter.Column] {
+        let columns = diagnose ? Self.columns : predictionColumns
+        return [columns[0], .init(key: "object", title: "OBJECT"), .init(key: "extent", title: "EXTENT")] + columns.dropFirst()
+    }
 
     /// Table columns without diagnostics (`classify --no-diagnostics`).
     public static let predictionColumns: [RecordPrinter.Column] = [
@@ -59,6 +92,11 @@ public struct ObjectRow: Sendable, Equatable {
     public func record(format: OutputFormat, details: Bool = false) -> Record {
         var r = Record()
         r["path"] = .string(path)
+        func vector(_ v: SIMD3<Float>?) -> Value { v.map { .array([.float($0.x), .float($0.y), .float($0.z)]) } ?? .null }
+        r["object"] = placement.map { .int($0.id) } ?? .null
+        r["centroid"] = vector(placement?.centroid)
+        r["box_min"] = vector(placement?.boxMinimum)
+        r["extent"] = vector(placement?.extent)
         r["points"] = .int(points)
         r["class"] = .string(predicted)
         r["probability"] = .float(probability)
@@ -84,9 +122,10 @@ public struct ObjectRow: Sendable, Equatable {
 
 extension ObjectRow {
     /// A diagnosed (or, without `diagnosis`, only classified) object.
-    public init(path: String, points: Int, prediction: Prediction, diagnosis: Diagnosis?, assessment: Assessment?,
+    public init(path: String, placement: Placement? = nil, points: Int, prediction: Prediction, diagnosis: Diagnosis?, assessment: Assessment?,
                 classes: [String], label: String?, milliseconds: Double, top: Int = 3) {
         self.path = path
+        self.placement = placement
         self.points = points
         predicted = classes[prediction.label]
         probability = prediction.probabilities[prediction.label]
@@ -124,8 +163,20 @@ extension ObjectRow {
             if let s = fields[key] as? String { return Double(s) }
             return (fields[key] as? NSNumber)?.doubleValue
         }
+        // A vector is a JSON array, or a CSV cell of numbers separated by spaces.
+        func vector(_ key: String) -> SIMD3<Float>? {
+            let numbers = (fields[key] as? [Any])?.compactMap { ($0 as? NSNumber)?.floatValue }
+                ?? (fields[key] as? String)?.split(separator: " ").compactMap { Float($0) }
+            guard let numbers, numbers.count == 3 else { return nil }
+            return SIMD3(numbers[0], numbers[1], numbers[2])
+        }
         guard let path = string("path"), let predicted = string("class"), let probability = double("probability") else { return nil }
         self.path = path
+        if let id = double("object"), let centroid = vector("centroid"), let boxMinimum = vector("box_min"), let extent = vector("extent") {
+            placement = Placement(id: Int(id), centroid: centroid, boxMinimum: boxMinimum, extent: extent)
+        } else {
+            placement = nil
+        }
         self.predicted = predicted
         self.probability = Float(probability)
         points = double("points").map { Int($0) } ?? 0

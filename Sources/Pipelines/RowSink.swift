@@ -60,18 +60,22 @@ public final class RowSink {
 
     deinit { if descriptor >= 0 { close(descriptor) } }
 
-    public func emit(_ row: ObjectRow) throws {
+    /// Emits the rows of one input (one object, or a scene's objects) in one write, so that an
+    /// interrupted run leaves all of them or none.
+    public func emit(_ rows: [ObjectRow]) throws {
         guard let file else {
-            printer!.emit(row.record(format: format, details: details))
+            for row in rows { printer!.emit(row.record(format: format, details: details)) }
             return
         }
-        let record = row.record(format: format)
         var text = ""
-        if needsHeader {
-            text += CSV.line(record.fields.map(\.key)) + "\n"
-            needsHeader = false
+        for row in rows {
+            let record = row.record(format: format)
+            if needsHeader {
+                text += CSV.line(record.fields.map(\.key)) + "\n"
+                needsHeader = false
+            }
+            text += (format == .csv ? CSV.line(record.fields.map(\.value.text)) : record.json) + "\n"
         }
-        text += (format == .csv ? CSV.line(record.fields.map(\.value.text)) : record.json) + "\n"
         let start = lseek(descriptor, 0, SEEK_CUR)
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {

@@ -87,14 +87,14 @@ extension SupportPlane {
     /// The proper rotation taking this plane's normal to +z, the up axis of pcdiag's models: an object
     /// turned by it stands upright as the training clouds do (its heading about z is left as seen).
     public func upright(_ p: SIMD3<Float>) -> SIMD3<Float> {
-        let z = SIMD3<Float>(0, 0, 1)
-        let c = (normal * z).sum()
-        // Facing down: half a turn about x.
-        guard c > -0.999_999 else { return SIMD3(p.x, -p.y, -p.z) }
-        // Rodrigues with v = n × z: R p = p + v × p + v × (v × p) / (1 + c).
-        let v = normal.cross(z)
-        let vp = v.cross(p)
-        return p + vp + v.cross(vp) / (1 + c)
+        // Rodrigues' formula divides by 1 + cos θ: a normal facing down is first given half a turn about x.
+        let down = normal.z < 0
+        let n = down ? SIMD3(normal.x, -normal.y, -normal.z) : normal
+        let q = down ? SIMD3(p.x, -p.y, -p.z) : p
+        // With v = n × z and c = n · z ≥ 0: R q = q + v × q + v × (v × q) / (1 + c).
+        let v = n.cross(SIMD3(0, 0, 1))
+        let vq = v.cross(q)
+        return q + vq + v.cross(vq) / (1 + n.z)
     }
 }
 

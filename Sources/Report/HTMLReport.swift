@@ -18,6 +18,7 @@ public func htmlReport(_ data: ReportData) -> String {
     \(ReportSections.header(data))
     \(ReportSections.summary(data.summary))
     \(ReportSections.shift(data.shift))
+    \(ReportSections.scenes(data.scenes))
     \(ReportSections.flagged(data.flagged, summary: data.summary))
     \(data.labelled.map(ReportSections.labelled) ?? "")
     <footer>Made by pcdiag. Self-contained: no scripts, fonts or images are loaded from anywhere.</footer>
@@ -101,6 +102,28 @@ enum ReportSections {
             <div class="banner \(kind)"><strong>\(headline).</strong> \(escapeHTML(shift.verdict))</div>
             \(table)
             <div class="charts">\(charts.joined(separator: "\n"))</div>
+            </section>
+            """
+    }
+
+    static func scenes(_ scenes: [SceneCard]) -> String {
+        guard !scenes.isEmpty else { return "" }
+        let cards = scenes.map { s in
+            """
+            <article class="object">
+            <div class="render">\(s.renderSVG)</div>
+            <h3 class="path">\(escapeHTML(s.path))</h3>
+            <p>\(s.objects) objects, \(s.fragile) fragile (labels in red)</p>
+            </article>
+            """
+        }
+        return """
+            <section id="scenes">
+            <h2>Scenes</h2>
+            <p class="note">Each scene's objects coloured by predicted class, seen from above its support, from the front and from the side; support and background in grey. The per-object cards follow.</p>
+            <div class="objects">
+            \(cards.joined(separator: "\n"))
+            </div>
             </section>
             """
     }

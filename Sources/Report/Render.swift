@@ -20,6 +20,23 @@ public struct ViewRender {
     public var panel = 300, viewHeight = 260, header = 36, footer = 40
     /// Radius of a point with a non-zero value, and of one at zero, in pixels.
     public var radius = 2.0, zeroRadius = 1.2
+    /// What the footer explains: the saliency colour bar, or named colours (a scene's classes).
+    public var legend = Legend.saliencyRank
+    /// Text drawn in every view at a point's place (a scene's object ids).
+    public var annotations = [Annotation]()
+
+    public enum Legend: Sendable {
+        case saliencyRank
+        case swatches([(name: String, color: PointCloud.Color)])
+    }
+
+    public struct Annotation: Sendable {
+        public var at: SIMD3<Float>
+        public var text: String
+        public var color: PointCloud.Color
+
+        public init(at: SIMD3<Float>, text: String, color: PointCloud.Color) { (self.at, self.text, self.color) = (at, text, color) }
+    }
 
     public static let background = PointCloud.Color(r: 255, g: 255, b: 255)
     static let ink = PointCloud.Color(r: 34, g: 34, b: 34)
@@ -39,21 +56,55 @@ public struct ViewRender {
 
     /// Per view: every point's pixel position, in drawing order (zeros, then by rank magnitude).
     func projected() -> [[(x: Double, y: Double, index: Int)]] {
-        guard !points.isEmpty else { return [[], [], []] }
+        guard let place = projection() else { return [[], [], []] }
+        let ranks = SaliencyScale(values)
+        let order = points.indices.sorted { abs(ranks.position(values[$0])) < abs(ranks.position(values[$1])) }
+        return (0 ..< 3).map { v in
+            order.map { i in
+                let (x, y) = place(points[i], v)
+                return (x, y, i)
+            }
+        }
+    }
+
+    /// Where a point lands in view `v`, in pixels: one scale for the three views, the points' box centred.
+    func projection() -> ((SIMD3<Float>, Int) -> (x: Double, y: Double))? {
+        guard !points.isEmpty else { return nil }
         let lo = points.reduce(points[0]) { pointwiseMin($0, $1) }, hi = points.reduce(points[0]) { pointwiseMax($0, $1) }
         let centre = (lo + hi) / 2, extent = max(Double((hi - lo).max()), 1e-12)
         let scale = Double(min(panel, viewHeight)) * 0.9 / extent
-        let ranks = SaliencyScale(values)
-        let order = points.indices.sorted { abs(ranks.position(values[$0])) < abs(ranks.position(values[$1])) }
+        let (panel, header, viewHeight) = (panel, header, viewHeight)
         // (horizontal axis, vertical axis)
         let views: [(Int, Int)] = [(0, 1), (0, 2), (1, 2)]
-        return views.enumerated().map { v, view in
-            order.map { i in
-                let p = points[i]
-                return (Double(v * panel) + Double(panel) / 2 + Double(p[view.0] - centre[view.0]) * scale,
-                        Double(header) + Double(viewHeight) / 2 - Double(p[view.1] - centre[view.1]) * scale, i)
+        return { p, v in
+            let view = views[v]
+            return (Double(v * panel) + Double(panel) / 2 + Double(p[view.0] - centre[view.0]) * scale,
+                    Double(header) + Double(viewHeight) / 2 - Double(p[view.1] - centre[view.1]) * scale)
+        }
+    }
+
+    /// The annotations, in each view.
+    func annotationMarks() -> [Mark] {
+        guard let place = projection() else { return [] }
+        return (0 ..< 3).flatMap { v in
+            annotations.map { a in
+                let (x, y) = place(a.at, v)
+                return Mark.text(x: Int(x.rounded()), y: Int(y.rounded()) - 4, a.text, scale: 1, a.color, .middle)
             }
         }
+    }
+
+    /// Along the bottom: the colour bar, or the swatches.
+    func legendMarks() -> [Mark] {
+        guard case .swatches(let entries) = legend else { return colorBar() }
+        var marks = [Mark](), x = 12
+        let y = header + viewHeight + 8
+        for (name, color) in entries {
+            marks.append(.box(x: x, y: y, width: 8, height: 8, color))
+            marks.append(.text(x: x + 12, y: y, name, scale: 1, Self.ink, .start))
+            x += 24 + BitmapFont.width(name, scale: 1)
+        }
+        return marks
     }
 
     /// Text and boxes around the views, in pixels; `y` is the top of the text.
@@ -141,7 +192,7 @@ public struct ViewRender {
             }
             out += "</g>\n"
         }
-        for (id, marks) in [("labels", labels()), ("colorbar", colorBar())] {
+        for (id, marks) in [("labels", labels() + annotationMarks()), ("colorbar", legendMarks())] {
             out += "<g id=\"\(id)\">\n" + marks.map(Self.svgElement).joined() + "</g>\n"
         }
         return out + "</svg>\n"
@@ -155,7 +206,7 @@ public struct ViewRender {
                 image.disc(x: p.x, y: p.y, radius: r, colors[p.index])
             }
         }
-        for mark in labels() + colorBar() {
+        for mark in labels() + annotationMarks() + legendMarks() {
             switch mark {
             case .text(let x, let y, let text, let scale, let color, let anchor):
                 let w = BitmapFont.width(text, scale: scale)

@@ -16,9 +16,11 @@ public struct ReportData: Sendable, Equatable {
     public var flagged: [FlaggedObject]
     /// Accuracy and calibration; nil unless true labels were given.
     public var labelled: LabelledReport?
+    /// With `--scene`: the first scenes, each drawn with its objects.
+    public var scenes: [SceneCard]
 
     public init(title: String, generated: String, model: String, inputs: String, summary: ReportSummary,
-                shift: ShiftReport? = nil, flagged: [FlaggedObject] = [], labelled: LabelledReport? = nil) {
+                shift: ShiftReport? = nil, flagged: [FlaggedObject] = [], labelled: LabelledReport? = nil, scenes: [SceneCard] = []) {
         self.title = title
         self.generated = generated
         self.model = model
@@ -27,6 +29,20 @@ public struct ReportData: Sendable, Equatable {
         self.shift = shift
         self.flagged = flagged
         self.labelled = labelled
+        self.scenes = scenes
+    }
+}
+
+/// A scene of a `--scene` batch: its objects coloured by class, the fragile ones marked.
+public struct SceneCard: Sendable, Equatable {
+    public var path: String
+    public var objects: Int
+    public var fragile: Int
+    /// An `<svg>…</svg>` element from `ViewRender.svg()`.
+    public var renderSVG: String
+
+    public init(path: String, objects: Int, fragile: Int, renderSVG: String) {
+        (self.path, self.objects, self.fragile, self.renderSVG) = (path, objects, fragile, renderSVG)
     }
 }
 

@@ -21,7 +21,7 @@ import TestSupport
 
     static func write(_ rows: [ObjectRow], to path: String) throws {
         let sink = try RowSink(appendingTo: path, keep: 0)
-        for row in rows { try sink.emit(row) }
+        for row in rows { try sink.emit([row]) }
         sink.finish()
     }
 
@@ -63,7 +63,7 @@ import TestSupport
         #expect(reading.tornTail > 0)
         let (sink, summary, done) = try RowSink.resuming(path, force: false, console: .silent)
         #expect(summary.objects == 4 && done.count == 4)
-        try sink.emit(Self.row(4))
+        try sink.emit([Self.row(4)])
         sink.finish()
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == whole)
     }
@@ -86,7 +86,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("rows.jsonl").path
         let first = try RowSink(appendingTo: path, keep: 0)
-        try first.emit(Self.row(1))
+        try first.emit([Self.row(1)])
         #expect(throws: CommandFailure.self) { _ = try RowSink(appendingTo: path, keep: 0) }
         // Refused before touching the file: the first writer's row is still there.
         #expect(try Self.readAll(path).rows.count == 1)

@@ -1,6 +1,6 @@
 import Foundation
 import PointClouds
-import Report
+@testable import Report
 import Testing
 
 @Suite struct ColormapTests {
@@ -82,6 +82,25 @@ import Testing
         for tick in [">-0.004<", ">0<", ">0.5<"] { #expect(bar.contains(tick), "\(tick)") }
         #expect(bar.contains("= 0: 16% of points"), "8 of 49 points are zero")
         #expect(bar.contains(Self.hex(Colormap.diverging(1))) || bar.contains(Self.hex(Colormap.diverging(0.99))))
+    }
+
+    @Test func aSceneRenderNamesItsColoursAndLabelsItsObjectsInEveryView() throws {
+        let (points, values) = Self.scene()
+        var render = ViewRender(points: points, values: values, title: "2 objects, 1 fragile")
+        let red = PointCloud.Color(r: 200, g: 0, b: 0)
+        render.legend = .swatches([(name: "chair", color: .init(r: 78, g: 121, b: 167)), (name: "lamp", color: .init(r: 242, g: 142, b: 43))])
+        render.annotations = [.init(at: SIMD3(0, 0, 0.9), text: "#1!", color: red), .init(at: SIMD3(0.8, 0, -0.5), text: "#2", color: ViewRender.background)]
+        let svg = render.svg()
+        let legend = try #require(svg.components(separatedBy: "<g id=\"colorbar\">").last?.components(separatedBy: "</g>").first)
+        #expect(legend.contains(">chair</text>") && legend.contains(">lamp</text>") && legend.contains("#4e79a7") && !legend.contains("saliency rank"))
+        #expect(svg.components(separatedBy: ">#1!</text>").count - 1 == 3 && svg.components(separatedBy: "fill=\"#c80000\"").count - 1 == 3)
+        // Labels land where their point does: #1! above the top view's centre, where that point is drawn.
+        let place = try #require(render.projection())
+        let top = place(SIMD3<Float>(0, 0, 0.9), 0)
+        #expect(svg.contains("<text x=\"\(Int(top.x.rounded()))\" y=\"\(Int(top.y.rounded()) - 4 + 7)\""))
+        // The PNG draws the red label's pixels.
+        let image = try DecodedPNG(render.png())
+        #expect(image.count(in: 0 ..< image.width, 0 ..< render.header + render.viewHeight) { $0 == red } > 10)
     }
 
     @Test func pngDecodesAndShowsTheMostSalientPoint() throws {

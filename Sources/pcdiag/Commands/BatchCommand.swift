@@ -23,6 +23,10 @@ struct BatchCommand: ParsableCommand {
             Splitting a huge batch: --shard i/n keeps the files whose path hashes to i (1-based) of n, \
             the same split on every machine; run the n shards anywhere and join them with pcdiag merge.
 
+            --scene: each input is a whole scene, cut into objects and each object examined (see pcdiag \
+            classify --help); its rows carry object, centroid, box_min and extent, and are written \
+            together, so a resumed -o skips the scenes it has rows for.
+
             --format: the rows' format on stdout; with -o, the summary's (table: text; json, jsonl: the summary object; csv: the shift test's rows).
             """)
 
@@ -40,11 +44,13 @@ struct BatchCommand: ParsableCommand {
     @Flag(name: .customLong("no-preprocess"), help: "Feed the points as stored (no NaN removal, normalisation or resampling).") var noPreprocess = false
     @Option(name: .customLong("batch-size"), help: "Clouds per forward pass.") var batchSize = 16
     @Option(help: "Flagged objects drawn in the report (the most fragile).") var renders = 24
-    @Flag(help: "Start -o over instead of resuming it; overwrite --report and --summary.") var force = false
+    @Flag(help: "Start -o over instead of resuming it; overwrite --report, --summary and --scene-output.") var force = false
+    @OptionGroup(title: "Scenes") var scene: SceneOptions
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
+        try scene.validate(raw: noPreprocess)
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard renders >= 0 else { throw ValidationError("--renders must be ≥ 0") }
@@ -61,17 +67,19 @@ struct BatchCommand: ParsableCommand {
         plan.batchSize = batchSize
         plan.raw = noPreprocess
         plan.renders = summaryOptions.report == nil ? 0 : renders
-        let runner = try modelOptions.runner(for: model, plan: plan, console: console)
         var items = try InputItem.expand(inputs, labelsFromFolders: labelsFromFolders, reading: reading.options)
         if let shard = shard.flatMap(Shard.init) { items = items.filter { shard.contains($0.path) } }
+        try scene.plan(&plan, for: items, force: force)
+        let runner = try modelOptions.runner(for: model, plan: plan, console: console)
+        let columns = scene.scene ? ObjectRow.sceneColumns(diagnose: true) : ObjectRow.columns
         let (sink, resumed, done) = try output.map { try RowSink.resuming($0, force: force, console: console) }
-            ?? (RowSink(printing: global.format, columns: ObjectRow.columns, single: items.count == 1, details: false), BatchSummary(), [])
+            ?? (RowSink(printing: global.format, columns: columns, single: items.count == 1 && !scene.scene, details: false), BatchSummary(), [])
         let todo = items.filter { !done.contains($0.path) }
         let run = try runner.run(todo, into: sink, summary: resumed, progress: console.progress(total: todo.count, label: "batch"))
-        modelOptions.reportFloorless(run, of: todo.count, console: console)
+        for line in run.notices(of: todo.count) { console.warning(line) }
         let conclusion = Conclusion(run.summary, calibration: runner.diagnostician?.calibration)
         try summaryOptions.conclude(conclusion, format: global.format, onStdout: output != nil, console: console,
-                                    model: try modelOptions.resolvedPath(), inputs: inputs, flagged: run.flagged)
+                                    model: try modelOptions.resolvedPath(), inputs: inputs, flagged: run.flagged, scenes: run.scenes)
         if run.status != .ok { throw Exit(run.status) }
         if failOnFlag && run.summary.flagged > 0 { throw Exit(.flagged) }
     }

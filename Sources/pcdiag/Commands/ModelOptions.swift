@@ -66,10 +66,4 @@ struct ModelOptions: ParsableArguments {
             throw CommandFailure(status: .model, message: "\(try resolvedPath()): \(error)")
         }
     }
-
-    /// A floor step that found nothing to remove says so, once for the run.
-    func reportFloorless(_ run: BatchRun, of total: Int, console: Console) {
-        guard run.floorless > 0 else { return }
-        console.warning("floor removal found no floor in \(run.floorless) of \(total) inputs; their points were all kept")
-    }
 }

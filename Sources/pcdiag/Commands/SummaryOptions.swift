@@ -15,9 +15,9 @@ struct SummaryOptions: ParsableArguments {
     /// shift test's rows) or, when the rows themselves went to stdout, the text on stderr; then writes
     /// the files asked for.
     func conclude(_ conclusion: Conclusion, format: OutputFormat, onStdout: Bool, console: Console,
-                  model: String, inputs: [String], flagged: [FlaggedObject]) throws {
+                  model: String, inputs: [String], flagged: [FlaggedObject], scenes: [SceneCard] = []) throws {
         if onStdout { conclusion.print(format) } else { console.info(conclusion.text) }
         if let summary { try conclusion.writeSummary(to: summary) }
-        if let report { try conclusion.writeReport(to: report, model: model, inputs: inputs.joined(separator: " "), flagged: flagged) }
+        if let report { try conclusion.writeReport(to: report, model: model, inputs: inputs.joined(separator: " "), flagged: flagged, scenes: scenes) }
     }
 }
