@@ -63,6 +63,10 @@ extension Adapter {
         try loop.resuming(files, observer: observer)
         observer.note("adapt: \(model.metadata.architecture.name), \(source.count) source clouds (+\(validation.count) validation), "
             + "\(target.count) target clouds\(targetLabels == nil ? "" : " (labels for reporting only)"); \(options.recipe)")
+        let reference = guardReference()
+        observer.note(String(format: "guard: the source model on the target: balance %.3f, most predicted class %.1f%%, mean confidence %.3f; "
+                                 + "agreement measured on its %d most confident target clouds", reference.statistics.balance,
+                             reference.statistics.topShare * 100, reference.statistics.meanConfidence, reference.confident.compactMap { $0 }.count))
         func summary() -> GuardSummary {
             let reference = guardReference()
             return GuardSummary(guard: options.targetGuard, source: reference.statistics, sourceValidationAccuracy: reference.validationAccuracy,

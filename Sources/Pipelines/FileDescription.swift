@@ -72,7 +72,7 @@ public enum FileDescription {
             ("rolled_back", .bool(g.rolledBack)), ("reason", g.reason.map(Value.string) ?? .null),
             ("failed_epochs", .array(g.failed.map(Value.int))), ("thresholds", .string(g.thresholds)),
             ("agreement", figures(\.agreement)), ("balance", figures(\.balance)), ("top_share", figures(\.topShare)),
-            ("mean_confidence", figures(\.meanConfidence)),
+            ("mean_confidence", figures(\.meanConfidence)), ("non_finite", figures(\.nonFinite)),
         ])
     }
 
