@@ -48,6 +48,11 @@ public struct AdaptationEpoch: EpochOutcome {
     public var pseudoLabels: PseudoLabels?
     /// Only when target labels were given for reporting; never used to choose.
     public var targetAccuracy: Double?
+    /// The target guard's figures for this epoch's weights (nil only in reports of older runs).
+    public var targetGuard: GuardCheck?
+
+    /// An epoch the guard vetoed is never chosen.
+    public var isEligible: Bool { !(targetGuard?.vetoed ?? false) }
 
     /// Source validation accuracy, averaged with the simulated views' when there are some.
     public var selectionScore: Double? {
@@ -68,6 +73,10 @@ public struct AdaptationEpoch: EpochOutcome {
         if let a = agreement { parts.append(String(format: "cos low %.3f high %.3f", a.lowSkewness, a.highSkewness)) }
         if let p = pseudoLabels {
             parts.append(String(format: "pseudo-labelled %.0f%%", p.fraction * 100) + (p.accuracy.map { String(format: " (%.1f%% right)", $0 * 100) } ?? ""))
+        }
+        if let g = targetGuard {
+            parts.append(String(format: "guard agree %.1f%% balance %.3f", g.statistics.agreement * 100, g.statistics.balance)
+                + (g.failures.isEmpty ? "" : g.vetoed ? " FAILED (not chosen)" : " failed (guard off)"))
         }
         if let t = targetAccuracy { parts.append(String(format: "target %.2f%%", t * 100)) }
         parts.append(String(format: "%.0fs (measurer %.0fs)", seconds, measurerSeconds))

@@ -32,6 +32,8 @@ public struct AdaptationOptions: TrainingRecipe {
     /// α of the saliency map the measurer takes the skewness of.
     public var saliencyAlpha = 1.0
     public var selfTraining: SelfTraining?
+    /// Label-free checks of the target's answers after every epoch; an epoch that fails is never chosen.
+    public var targetGuard = TargetGuard()
     public var seed: UInt64 = 0
 
     public init() {}
@@ -50,7 +52,7 @@ public struct AdaptationOptions: TrainingRecipe {
             : "gate \(gate.kind.rawValue) ρ \(gate.keepRatio)\(gate.kind == .skewness ? " (\(gate.threshold.rawValue) threshold, α \(saliencyAlpha))" : "")"
         return "adam lr \(learningRate) wd \(weightDecay), cosine over \(epochs) epochs, batch \(batchSize), label smoothing \(labelSmoothing), "
             + "augmentation \(augmentation.summary); tasks \(tasks.joined(separator: ", "))\(selfSupervisedOnSource ? " (self-supervision on source too)" : ""); "
-            + "\(gateText); BatchNorm \(batchStatistics ? "batch statistics" : "statistics frozen"); seed \(seed)"
+            + "\(gateText); BatchNorm \(batchStatistics ? "batch statistics" : "statistics frozen"); \(targetGuard.summary); seed \(seed)"
     }
 }
 

@@ -8,13 +8,16 @@ public struct AdaptationRecord: Sendable, Equatable, Codable {
     public var sourceModel: String
     public var sourceData: String
     public var targetData: String
-    /// The epoch whose weights these are (chosen on source validation accuracy) and of how many run.
+    /// The epoch whose weights these are (chosen on source validation accuracy among the epochs the
+    /// target guard let through; 0: the unadapted source model) and of how many run.
     public var epoch: Int
     public var epochs: Int
     public var seed: UInt64
     public var recipe: String
     public var sourceValidationAccuracy: Double?
     public var command: String?
+    /// What the target guard saw and did (nil in records of older runs).
+    public var targetGuard: GuardSummary? = nil
 }
 
 extension AdaptationRecord {
@@ -30,6 +33,9 @@ extension AdaptationRecord {
         let epochs = ModelMetadata.Limits.epochs
         guard epochs.contains(record.epochs), (0 ... record.epochs).contains(record.epoch) else {
             throw .invalid(path: path, reason: "an adaptation record of epoch \(record.epoch) of \(record.epochs) (allowed ≤ \(epochs.upperBound) epochs)")
+        }
+        if let g = record.targetGuard, !(0 ... record.epochs).contains(g.selectedEpoch) {
+            throw .invalid(path: path, reason: "an adaptation record whose guard chose epoch \(g.selectedEpoch) of \(record.epochs)")
         }
         if let v = record.sourceValidationAccuracy, !(0 ... 1).contains(v) {
             throw .invalid(path: path, reason: "an adaptation record with a source validation accuracy of \(v)")

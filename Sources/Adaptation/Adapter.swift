@@ -24,6 +24,12 @@ public final class Adapter: TrainingStep {
     let reconstruction: ReconstructionHead<Float>?
     let rotation: MLPHead<Float>?
     let gradientSums: [Tensor<Float>]
+    /// The source model's weights and statistics, for the guard: its answers on the target are the
+    /// reference, and it is what a run writes when no epoch passes. In the checkpoint, so a resumed
+    /// run has them whatever model it was built from.
+    let sourceState: [Parameter<Float>]
+    /// The guard's reference, measured with `sourceState` on first use.
+    var reference: GuardReference?
     let input = Tensor<Float>(shape: [0]), lossGradient = Tensor<Float>(shape: [0])
     let outputGradient = Tensor<Float>(shape: [0])
 
@@ -44,6 +50,7 @@ public final class Adapter: TrainingStep {
         rotation = options.rotationWeight > 0 ? MLPHead("ssl.rotation", widths: [g, 256, 4], seed: options.seed) : nil
         let headParameters = (reconstruction?.parameters ?? []) + (rotation?.parameters ?? [])
         gradientSums = (model.network.parameters + headParameters).map { Tensor(shape: $0.value.shape) }
+        sourceState = model.network.stateTensors.map { Parameter(name: "guard.source." + $0.name, shape: $0.value.shape, values: $0.value.array) }
     }
 
     public var recipe: AdaptationOptions { options }
@@ -53,6 +60,7 @@ public final class Adapter: TrainingStep {
     /// Everything a checkpoint holds.
     public var state: [Parameter<Float>] {
         model.network.stateTensors + (reconstruction.map { $0.parameters + $0.buffers } ?? []) + (rotation.map { $0.parameters + $0.buffers } ?? [])
+            + sourceState
     }
     /// At equal source accuracy a later epoch is further adapted.
     public static var tiesGoToLaterEpochs: Bool { true }
@@ -112,9 +120,12 @@ public final class Adapter: TrainingStep {
         }
         let validationAccuracy = model.evaluate(validation).overallAccuracy
         let viewAccuracy = validationViews.map { model.evaluate($0).overallAccuracy }
-        let targetAccuracy = targetLabels.map { truth in
-            Evaluation(classes: target.classes, truth: truth, predicted: model.predict(target).map(\.label)).overallAccuracy
-        }
+        let reference = guardReference()
+        let predictions = model.predict(target)
+        let targetAccuracy = targetLabels.map { accuracy(of: predictions, against: $0) }
+        let statistics = TargetStatistics(predictions, reference: reference.confident)
+        let failures = options.targetGuard.failures(statistics, source: reference.statistics)
+        let check = GuardCheck(statistics: statistics, failures: failures, vetoed: options.targetGuard.enabled && !failures.isEmpty)
         let agreement = selfSupervised ? probeAgreement() : nil
         let steps = Double(max(tally.steps, 1))
         var losses = tally.losses
@@ -131,6 +142,50 @@ public final class Adapter: TrainingStep {
                                measurerSeconds: tally.measurerSeconds, losses: losses,
                                sourceTrainAccuracy: Double(tally.correct) / Double(max(tally.seen, 1)),
                                sourceValidationAccuracy: validationAccuracy, sourceViewValidationAccuracy: viewAccuracy, isBest: false,
-                               gate: gate, agreement: agreement, pseudoLabels: pseudoReport, targetAccuracy: targetAccuracy)
+                               gate: gate, agreement: agreement, pseudoLabels: pseudoReport, targetAccuracy: targetAccuracy,
+                               targetGuard: check)
+    }
+
+    func accuracy(of predictions: [Prediction], against truth: [Int]) -> Double {
+        Evaluation(classes: target.classes, truth: truth, predicted: predictions.map(\.label)).overallAccuracy
+    }
+
+    /// Runs `body` with the source model's weights and statistics in the network, then puts the
+    /// current ones back.
+    func withSourceWeights<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        let tensors = model.network.stateTensors
+        let current = tensors.map(\.value.array)
+        for (p, s) in zip(tensors, sourceState) { p.value.copy(from: s.value) }
+        defer { for (p, values) in zip(tensors, current) { for i in values.indices { p.value[i] = values[i] } } }
+        return try body()
+    }
+
+    /// The source model's answers on the target, measured once (deterministically, from `sourceState`).
+    func guardReference() -> GuardReference {
+        if let reference { return reference }
+        let measured = withSourceWeights { () -> GuardReference in
+            let predictions = model.predict(target)
+            return GuardReference(confident: SelfTraining.select(predictions, share: options.targetGuard.confidentShare),
+                                  predictions: predictions, validationAccuracy: model.evaluate(validation).overallAccuracy,
+                                  targetAccuracy: targetLabels.map { accuracy(of: predictions, against: $0) })
+        }
+        reference = measured
+        return measured
+    }
+}
+
+/// The source model on the target and the source validation set: what the guard compares with.
+struct GuardReference {
+    /// The source model's label of each target cloud it is confident about (nil for the others).
+    var confident: [Int?]
+    var statistics: TargetStatistics
+    var validationAccuracy: Double
+    var targetAccuracy: Double?
+
+    init(confident: [Int?], predictions: [Prediction], validationAccuracy: Double, targetAccuracy: Double?) {
+        self.confident = confident
+        statistics = TargetStatistics(predictions, reference: confident)
+        self.validationAccuracy = validationAccuracy
+        self.targetAccuracy = targetAccuracy
     }
 }

@@ -22,6 +22,8 @@ public struct Checkpoint<Recipe: TrainingRecipe, Report: EpochOutcome> {
     public func write(to path: String, tensors: [Parameter<Float>]) throws(ModelError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
+        // A diverged run (a loss gone to NaN) must still be resumable and its log kept.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         func json(_ value: some Encodable) -> String { String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self) }
         var metadata = [Self.marker: Self.format, "epoch": String(log.count), "recipe": json(recipe), "log": json(log)]
         metadata["optimizer-steps"] = String(optimizerSteps)
@@ -47,6 +49,7 @@ public struct Checkpoint<Recipe: TrainingRecipe, Report: EpochOutcome> {
             throw .invalid(path: path, reason: "a checkpoint of an older pcdiag, which cannot be continued exactly: delete it to start again")
         }
         let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         let m = file.metadata
         func generator(_ text: Substring) -> SeededGenerator? { UInt64(text).map { SeededGenerator(seed: $0) } }
         guard let recipe = m["recipe"].flatMap({ try? decoder.decode(Recipe.self, from: Data($0.utf8)) }),

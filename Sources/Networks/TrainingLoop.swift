@@ -6,12 +6,18 @@ import Support
 public protocol TrainingObserver {
     /// A log line: the run's setup, a resumption, each epoch's summary, an early stop.
     func note(_ line: String)
+    /// Something the user must not miss (a guard that failed).
+    func warning(_ line: String)
     /// Epoch `epoch` (1-based) of `epochs` starts, over `clouds` clouds.
     func epochStarted(_ epoch: Int, of epochs: Int, clouds: Int)
     /// Clouds done so far in the current epoch.
     func progressed(to clouds: Int)
     /// The current epoch's training is done (its summary follows as a note).
     func epochFinished()
+}
+
+extension TrainingObserver {
+    public func warning(_ line: String) { note("warning: " + line) }
 }
 
 /// An observer that ignores everything (tests, library callers that log nothing).
@@ -47,13 +53,13 @@ public final class TrainingLoop<Step: TrainingStep> {
     /// Epochs since the best one (all of them when none was best).
     public var epochsSinceBest: Int { log.count - 1 - (log.lastIndex { $0.isBest } ?? -1) }
 
-    /// Trains one more epoch and records its report, marked best when its score beats (or, with
-    /// `tiesGoToLaterEpochs`, equals) the best so far.
+    /// Trains one more epoch and records its report, marked best when it is eligible and its score
+    /// beats (or, with `tiesGoToLaterEpochs`, equals) the best so far.
     @discardableResult
     public func runEpoch(progress: (Int) -> Void = { _ in }) -> Step.Report {
         run.optimizer.learningRate = schedule.rate(epoch: epoch)
         var report = step.runEpoch(epoch, &run, progress: progress)
-        if let score = report.selectionScore {
+        if report.isEligible, let score = report.selectionScore {
             let bestScore = best?.selectionScore
             report.isBest = bestScore.map { Step.tiesGoToLaterEpochs ? score >= $0 : score > $0 } ?? true
         }
@@ -123,8 +129,9 @@ extension TrainingLoop {
     }
 
     /// Runs the epochs left. After each: the model saved, with what `stamp` records of that epoch in
-    /// it, when it is the best so far (every epoch when there is no score), then the checkpoint, then
-    /// `afterEpoch`; the run stops early after `files.patience` epochs without a better score.
+    /// it, when it is the best so far (every eligible epoch when there is no score), then the
+    /// checkpoint, then `afterEpoch`; an ineligible epoch is never saved. The run stops early after
+    /// `files.patience` epochs without a better score.
     public func run(_ files: RunFiles, observer: some TrainingObserver, stamp: (Step.Report, inout Model) throws(ModelError) -> Void,
                     afterEpoch: () throws(ModelError) -> Void = {}) throws(ModelError) {
         // A model file is only ever written beside a checkpoint: a run killed between saving its first
@@ -139,7 +146,7 @@ extension TrainingLoop {
             let report = runEpoch(progress: observer.progressed)
             observer.epochFinished()
             observer.note(report.summary(of: epochs))
-            if report.isBest || report.selectionScore == nil {
+            if report.isBest || (report.selectionScore == nil && report.isEligible) {
                 var saved = Model(metadata: step.model.metadata, network: step.model.network)
                 try stamp(report, &saved)
                 try saved.save(to: files.model)

@@ -23,8 +23,14 @@ public protocol EpochOutcome: Codable, Equatable, Sendable {
     var selectionScore: Double? { get }
     /// Set by the loop: the epoch's weights are the best so far.
     var isBest: Bool { get set }
+    /// Whether the epoch's weights may be chosen at all, whatever their score (false: a guard vetoed them).
+    var isEligible: Bool { get }
     /// The epoch's log line in a run of `epochs`.
     func summary(of epochs: Int) -> String
+}
+
+extension EpochOutcome {
+    public var isEligible: Bool { true }
 }
 
 /// One kind of training the loop runs: supervised (`Trainer`) or domain adaptation (`Adapter`).

@@ -37,11 +37,13 @@ public enum FileDescription {
             if let a = t.validationAccuracy { r["validation_accuracy"] = .double(a) }
         }
         if let a = try AdaptationRecord(model.attachments, path: path) {
-            r["adaptation"] = .object(Record(fields: [
+            var fields: [(key: String, value: Value)] = [
                 ("source_model", .string(a.sourceModel)), ("source", .string(a.sourceData)), ("target", .string(a.targetData)),
                 ("epoch", .int(a.epoch)), ("epochs", .int(a.epochs)), ("seed", .int(Int(truncatingIfNeeded: a.seed))), ("recipe", .string(a.recipe)),
                 ("source_validation_accuracy", a.sourceValidationAccuracy.map(Value.double) ?? .null),
-            ]))
+            ]
+            if let g = a.targetGuard { fields.append(("guard", .object(guardRecord(g)))) }
+            r["adaptation"] = .object(Record(fields: fields))
         }
         // What calibrate stored: an unreadable calibration is reported, the weights still described.
         switch Result(catching: { try Diagnostician(model: model) }) {
@@ -59,6 +61,19 @@ public enum FileDescription {
             return (r, "\(path): the calibration cannot be used: \(error)")
         }
         return (r, nil)
+    }
+
+    /// The target guard's account in an adaptation record: what it chose and why, and its figures
+    /// per epoch (the source model's first, as epoch 0).
+    static func guardRecord(_ g: GuardSummary) -> Record {
+        func figures(_ key: (TargetStatistics) -> Double) -> Value { .array(([g.source] + g.epochs).map { .double(key($0)) }) }
+        return Record(fields: [
+            ("enabled", .bool(g.enabled)), ("selected_epoch", .int(g.selectedEpoch)), ("unguarded_epoch", .int(g.unguardedEpoch)),
+            ("rolled_back", .bool(g.rolledBack)), ("reason", g.reason.map(Value.string) ?? .null),
+            ("failed_epochs", .array(g.failed.map(Value.int))), ("thresholds", .string(g.thresholds)),
+            ("agreement", figures(\.agreement)), ("balance", figures(\.balance)), ("top_share", figures(\.topShare)),
+            ("mean_confidence", figures(\.meanConfidence)), ("non_finite", figures(\.nonFinite)),
+        ])
     }
 
     /// A record as indented `key  value` lines under its path; objects nest one level deeper.

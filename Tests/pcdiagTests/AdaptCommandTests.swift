@@ -88,6 +88,40 @@ struct AdaptCommandTests {
         #expect(epochs[0]["measurer_seconds"] as? Double == 0, "the random gate measures nothing")
     }
 
+    /// A run made to go wrong on purpose (a learning rate ten thousand times the default): the guard
+    /// fails its epochs, warns, and writes a model no worse on the target than the source model. The
+    /// target's labels are read for reporting and checked here, never by the guard.
+    @Test func theGuardRollsBackADestructiveRun() throws {
+        let output = Self.dir.appendingPathComponent("destroyed.safetensors").path
+        let args = ["--target", Self.labelledTarget, "--target-labels", "--gate", "random", "--lr", "1"]
+        let run = try Self.adapt(output, args)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("failed the target guard") && run.stderr.contains("rolled the adaptation back"), "\(run.stderr)")
+        let record = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(record["rolled_back"] as? Bool == true)
+        let report = try Self.json(Self.dir.appendingPathComponent("destroyed.json").path)
+        let guardSummary = try #require(report["target_guard"] as? [String: Any])
+        let sourceAccuracy = try #require(guardSummary["source_target_accuracy"] as? Double)
+        #expect((record["target_accuracy"] as? Double ?? -1) >= sourceAccuracy, "the model written is no worse on the target than the source")
+        #expect(report["selected_epoch"] as? Int == record["epoch"] as? Int)
+        #expect((guardSummary["failed"] as? [Int])?.contains(guardSummary["unguarded_epoch"] as? Int ?? -1) == true)
+        let epochs = try #require(report["epochs"] as? [[String: Any]])
+        #expect((epochs[0]["target_guard"] as? [String: Any])?["vetoed"] as? Bool == true)
+
+        let info = try CLI.run(["info", output, "--format", "json"])
+        let described = try #require(JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+        let shown = try #require((described["adaptation"] as? [String: Any])?["guard"] as? [String: Any])
+        #expect(shown["rolled_back"] as? Bool == true && shown["reason"] is String)
+        #expect((shown["agreement"] as? [Double])?.count == 3, "the source model's figures and both epochs'")
+        #expect(try CLI.run(["info", output]).stdout.contains("rolled_back"))
+
+        let unguarded = try Self.adapt(Self.dir.appendingPathComponent("unguarded.safetensors").path, args + ["--guard", "off"])
+        #expect(unguarded.status == 0, "\(unguarded.stderr)")
+        #expect(unguarded.stderr.contains("the guard is off"), "warned that the model written failed the guard: \(unguarded.stderr)")
+        let off = try #require(JSONSerialization.jsonObject(with: Data(unguarded.stdout.utf8)) as? [String: Any])
+        #expect(off["rolled_back"] as? Bool == false && off["epoch"] as? Int != 0)
+    }
+
     @Test func badInputsGetOneLineErrors() throws {
         let empty = Self.dir.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
@@ -95,7 +129,7 @@ struct AdaptCommandTests {
         #expect(none.status == 3 && none.stderrLines.count == 1, "\(none.stderr)")
         let late = try Self.adapt(Self.dir.appendingPathComponent("y.safetensors").path, ["--target", empty.path, "--self-training-from", "5"])
         #expect(late.status == 2 && late.stderr.contains("--self-training-from"))
-        for (option, value) in [("--simulate-views", "1.5"), ("--view-severities", "4:2"), ("--view-severities", "0:3"), ("--view-severities", "2:x"), ("--pseudo-share", "a:0.3")] {
+        for (option, value) in [("--guard", "maybe"), ("--guard-agreement", "1.5"), ("--guard-confident-share", "0"), ("--simulate-views", "1.5"), ("--view-severities", "4:2"), ("--view-severities", "0:3"), ("--view-severities", "2:x"), ("--pseudo-share", "a:0.3")] {
             let bad = try Self.adapt(Self.dir.appendingPathComponent("v.safetensors").path, ["--target", empty.path, option, value])
             #expect(bad.status == 2 && bad.stderr.contains(option), "\(option) \(value): \(bad.stderr)")
         }

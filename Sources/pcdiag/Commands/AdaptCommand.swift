@@ -24,8 +24,21 @@ struct AdaptCommand: ParsableCommand {
 
             The model is chosen on source validation accuracy (--source-val, else a seeded stratified \
             --val-fraction of --source held out; with --simulate-views, the mean of that and the accuracy \
-            on one fixed simulated view of each validation cloud); target labels are never used to train or choose — \
-            --target-labels reads them from the target's class folders for reporting only. Each epoch is \
+            on one fixed simulated view of each validation cloud) among the epochs the target guard lets \
+            through; target labels are never used to train or choose — \
+            --target-labels reads them from the target's class folders for reporting only.
+
+            The target guard (--guard on, the default) watches what source validation cannot see: after \
+            every epoch it compares the model's predictions on the target clouds with the source model's \
+            on the same clouds, without labels. An epoch fails when it agrees with the source model on \
+            less than --guard-agreement of the target clouds the source model is most confident about (the \
+            most confident --guard-confident-share of each predicted class), or when the balance of its \
+            predicted classes (normalised entropy of their shares over the target) falls more than \
+            --guard-balance-drop below the source model's: the answers collapsing onto fewer classes. A \
+            failed epoch is warned of on stderr and never chosen; when no epoch passes, the model written \
+            is the unadapted source model (epoch 0), with a warning that says why. The figures of every \
+            epoch, the failed epochs and the reason are in the JSON report and the model's adaptation \
+            record ('pcdiag info'). --guard off reports the same figures but lets every epoch be chosen. Each epoch is \
             logged on stderr; the JSON report (-o path with .json) holds every epoch's losses, gate \
             statistics and the probe batch's gradient agreement. A checkpoint (-o path + .ckpt) is written \
             atomically after every epoch; --resume continues from it. The adapted model records its \
@@ -69,9 +82,10 @@ struct AdaptCommand: ParsableCommand {
             .init(key: "source_validation_accuracy", title: "SOURCE VAL"), .init(key: "target_accuracy", title: "TARGET"),
         ], single: true)
         printer.emit(Record(fields: [
-            ("model", .string(output)), ("report", .string(AdaptationReport.path(beside: output))), ("epoch", result.best.map { .int($0.epoch) } ?? .null),
-            ("source_validation_accuracy", result.best.map { .double($0.sourceValidationAccuracy) } ?? .null),
-            ("target_accuracy", result.best?.targetAccuracy.map(Value.double) ?? .null),
+            ("model", .string(output)), ("report", .string(AdaptationReport.path(beside: output))), ("epoch", .int(result.targetGuard.selectedEpoch)),
+            ("source_validation_accuracy", .double(result.sourceValidationAccuracy)),
+            ("target_accuracy", result.targetAccuracy.map(Value.double) ?? .null),
+            ("guard_failed_epochs", .array(result.targetGuard.failed.map(Value.int))), ("rolled_back", .bool(result.targetGuard.rolledBack)),
         ]))
         printer.finish()
         console.warning("\(output) is not calibrated for diagnostics: run 'pcdiag calibrate --model \(output) --data \(source) -o \(output) --force'")

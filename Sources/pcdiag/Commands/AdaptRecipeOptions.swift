@@ -5,6 +5,11 @@ import Networks
 extension Gate.Kind: ExpressibleByArgument {}
 extension Gate.Threshold: ExpressibleByArgument {}
 
+/// `--guard on|off`.
+enum GuardSwitch: String, ExpressibleByArgument, CaseIterable {
+    case on, off
+}
+
 /// The adaptation recipe's options of `adapt`, with their checks and the `AdaptationOptions` they make.
 struct AdaptRecipeOptions: ParsableArguments {
     @OptionGroup var optimisation: OptimisationOptions<AdaptationOptions>
@@ -27,6 +32,14 @@ struct AdaptRecipeOptions: ParsableArguments {
     @Option(name: .customLong("pseudo-share"), help: "Share of each predicted class pseudo-labelled (most confident first), first:last epoch of self-training.")
     var pseudoShare = "0.2:0.6"
     @Option(name: .customLong("pseudo-weight"), help: "Weight of the pseudo-label loss.") var pseudoWeight = 1.0
+    @Option(name: .customLong("guard"), help: "Target guard: after every epoch, compare the model's answers on the target with the source model's (no labels); an epoch that fails is never chosen, and when none passes the source model is written. off: only report.")
+    var guardSwitch = GuardSwitch.on
+    @Option(name: .customLong("guard-agreement"), help: "The guard fails an epoch that agrees with the source model on less than this share of the target clouds the source model is most confident about.")
+    var guardAgreement = TargetGuard().minimumAgreement
+    @Option(name: .customLong("guard-balance-drop"), help: "The guard fails an epoch whose predicted-class balance (entropy of the predicted class shares over the target, normalised to [0, 1]) is more than this below the source model's.")
+    var guardBalanceDrop = TargetGuard().maximumBalanceDrop
+    @Option(name: .customLong("guard-confident-share"), help: "The share of the source model's target predictions of each class, most confident first, that --guard-agreement is measured on.")
+    var guardConfidentShare = TargetGuard().confidentShare
     @Flag(name: .customLong("target-labels"), help: "Report target accuracy from the target's class folders (never used to train or choose).")
     var targetLabels = false
     @Option(help: "Stop after this many epochs without a better source validation accuracy.") var patience: Int?
@@ -39,6 +52,9 @@ struct AdaptRecipeOptions: ParsableArguments {
         if let selfTrainingFrom, selfTrainingFrom < 1 || selfTrainingFrom > optimisation.epochs {
             throw ValidationError("--self-training-from must be an epoch between 1 and --epochs")
         }
+        guard (0 ... 1).contains(guardAgreement) else { throw ValidationError("--guard-agreement must be in [0, 1]") }
+        guard (0 ... 1).contains(guardBalanceDrop) else { throw ValidationError("--guard-balance-drop must be in [0, 1]") }
+        guard guardConfidentShare > 0 && guardConfidentShare <= 1 else { throw ValidationError("--guard-confident-share must be in (0, 1]") }
         _ = try shares()
         _ = try severities()
         if let limit, limit < optimisation.batchSize { throw ValidationError("--limit must be at least --batch-size") }
@@ -79,6 +95,8 @@ struct AdaptRecipeOptions: ParsableArguments {
             o.gate = Gate(kind: gate, keepRatio: keepRatio, threshold: gateThreshold)
             o.saliencyAlpha = alpha
             let (first, last) = try shares()
+            o.targetGuard = TargetGuard(enabled: guardSwitch == .on, minimumAgreement: guardAgreement, maximumBalanceDrop: guardBalanceDrop,
+                                        confidentShare: guardConfidentShare)
             o.selfTraining = selfTrainingFrom.map { SelfTraining(fromEpoch: $0, startShare: first, endShare: last, weight: pseudoWeight) }
             return o
         }

@@ -11,6 +11,8 @@ final class ConsoleTrainingObserver: TrainingObserver {
 
     func note(_ line: String) { console.info(line) }
 
+    func warning(_ line: String) { console.warning(line) }
+
     func epochStarted(_ epoch: Int, of epochs: Int, clouds: Int) {
         meter = console.progress(total: clouds, label: "epoch \(epoch)/\(epochs)")
         done = 0
