@@ -1,5 +1,5 @@
 import Support
-import CPCL
+import CPCLInterface
 
 /// Resampling a cloud to a fixed number of points.
 enum Sampling {
@@ -31,7 +31,7 @@ extension PointCloud {
         let xyz = interleavedXYZ(candidates)
         var picked = [Int32](repeating: 0, count: count)
         var error = cpcl_error()
-        guard cpcl_farthest_point_indices(xyz, candidates.count, count, UInt32(truncatingIfNeeded: seed), &picked, &error) == 0 else {
+        guard try PCLBridge.api().farthest_point_indices(xyz, candidates.count, count, UInt32(truncatingIfNeeded: seed), &picked, &error) == 0 else {
             throw .invalidArgument(message(error))
         }
         return picked.map { candidates[Int($0)] }
