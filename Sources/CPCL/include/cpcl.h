@@ -127,6 +127,7 @@ typedef struct cpcl_api {
                                               cpcl_error *error);
 
     /// pcl::FarthestPointSampling on `n` finite points (xyz interleaved): writes `k` indices into `out`.
+    /// PointClouds samples without PCL; this is the reference its tests compare the picks with.
     int (* _Nonnull farthest_point_indices)(const float *xyz, size_t n, size_t k, unsigned seed, int32_t *out,
                                             cpcl_error *error);
 
