@@ -74,7 +74,7 @@ import TestSupport
         let colors = (0 ..< w * h).map { PointCloud.Color(r: UInt8($0), g: UInt8(255 - $0), b: 7, a: UInt8(100 + $0)) }
         let cloud = PointCloud(positions: positions, colors: colors, colorHasAlpha: true, fields: [
             PointCloud.Field(name: "intensity", values: (0 ..< w * h).map { Float($0) / 3 }),
-            PointCloud.Field(name: "histogram", components: 3, values: (0 ..< 3 * w * h).map { Float.random(in: -1 ... 1, using: &rng) }),
+            PointCloud.Field(name: "histogram", components: 3, values: (0 ..< 3 * w * h).map { _ in Float.random(in: -1 ... 1, using: &rng) }),
         ], width: w, height: h)
         let path = dir.appendingPathComponent("cloud.pcd").path
         try cloud.write(to: path, encoding: encoding)
@@ -118,21 +118,27 @@ import TestSupport
     }
 
     /// Files the native reader does not take: each is left to PCL, which reads or refuses it as before.
-    @Test(arguments: [
-        ("an unknown header key", header(points: 1, data: "ascii").replacingOccurrences(of: "VERSION 0.7", with: "COLOR 1") + "1 2 3\n"),
-        ("a repeated key", header(points: 1, data: "ascii").replacingOccurrences(of: "VERSION 0.7", with: "WIDTH 1") + "1 2 3\n"),
-        ("inf in ascii", header(points: 1, data: "ascii") + "inf 2 3\n"),
-        ("a hexadecimal float", header(points: 1, data: "ascii") + "0x1p3 2 3\n"),
-        ("a fraction in an integer field", header(fields: "x y z l", size: "4 4 4 4", type: "F F F U", points: 1, data: "ascii") + "1 2 3 1.5\n"),
-        ("a negative unsigned value", header(fields: "x y z l", size: "4 4 4 4", type: "F F F U", points: 1, data: "ascii") + "1 2 3 -1\n"),
-        ("a value outside its type", header(fields: "x y z l", size: "4 4 4 1", type: "F F F I", points: 1, data: "ascii") + "1 2 3 300\n"),
-        ("too few values", header(points: 1, data: "ascii") + "1 2\n"),
-        ("too many lines", header(points: 1, data: "ascii") + "1 2 3\n4 5 6\n"),
-        ("8-byte integers", header(fields: "x y z l", size: "4 4 4 8", type: "F F F I", points: 1, data: "ascii") + "1 2 3 4\n"),
-        ("no points", header(points: 0, data: "ascii")),
-        ("a truncated binary body", header(points: 2, data: "binary") + "0123456789"),
-        ("an unknown encoding", header(points: 1, data: "binary_lz4") + "1 2 3\n"),
-    ])
+    static let leftToPCL: [(String, String)] = {
+        let ascii1: String = header(points: 1, data: "ascii")
+        let label: String = header(fields: "x y z l", size: "4 4 4 4", type: "F F F U", points: 1, data: "ascii")
+        var files = [(String, String)]()
+        files.append(("an unknown header key", ascii1.replacingOccurrences(of: "VERSION 0.7", with: "COLOR 1") + "1 2 3\n"))
+        files.append(("a repeated key", ascii1.replacingOccurrences(of: "VERSION 0.7", with: "WIDTH 1") + "1 2 3\n"))
+        files.append(("inf in ascii", ascii1 + "inf 2 3\n"))
+        files.append(("a hexadecimal float", ascii1 + "0x1p3 2 3\n"))
+        files.append(("a fraction in an integer field", label + "1 2 3 1.5\n"))
+        files.append(("a negative unsigned value", label + "1 2 3 -1\n"))
+        files.append(("a value outside its type", header(fields: "x y z l", size: "4 4 4 1", type: "F F F I", points: 1, data: "ascii") + "1 2 3 300\n"))
+        files.append(("too few values", ascii1 + "1 2\n"))
+        files.append(("too many lines", ascii1 + "1 2 3\n4 5 6\n"))
+        files.append(("8-byte integers", header(fields: "x y z l", size: "4 4 4 8", type: "F F F I", points: 1, data: "ascii") + "1 2 3 4\n"))
+        files.append(("no points", header(points: 0, data: "ascii")))
+        files.append(("a truncated binary body", header(points: 2, data: "binary") + "0123456789"))
+        files.append(("an unknown encoding", header(points: 1, data: "binary_lz4") + "1 2 3\n"))
+        return files
+    }()
+
+    @Test(arguments: leftToPCL)
     func leavesOtherFilesToPCL(what: String, text: String) throws {
         let path = try Self.write(Array(text.utf8))
         #expect(try PCDReader.read(Array(text.utf8), path: path) == nil, "\(what)")
@@ -146,8 +152,9 @@ import TestSupport
         }
     }
 
-    /// A compressed file with every byte of its LZF data changed in turn, and cut at every length: the
-    /// reader answers as PCL does or leaves the file to it, and never reads out of bounds.
+    /// A compressed file with every byte of its LZF block changed in turn, and cut at every length short
+    /// of the block's end: the reader answers as PCL does or leaves the file to it, and never reads out
+    /// of bounds.
     @Test func damagedCompressedDataIsLeftToPCLOrReadAlike() throws {
         let dir = TestPaths.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -156,8 +163,12 @@ import TestSupport
         try cloud.write(to: path, encoding: .compressed)
         let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         let dataStart = original.indices.first { original[$0] == UInt8(ascii: "\n") && String(decoding: original[..<$0].suffix(22), as: UTF8.self).hasSuffix("DATA binary_compressed") }! + 1
+        // PCL's writer pads the file past the block; only the block's bytes matter.
+        let compressed = (0 ..< 4).reduce(0) { $0 | Int(original[dataStart + $1]) << (8 * $1) }
+        let blockEnd = dataStart + 8 + compressed
+        #expect(blockEnd <= original.count)
         var answered = 0
-        for i in dataStart + 8 ..< original.count {
+        for i in dataStart + 8 ..< blockEnd {
             var damaged = original
             damaged[i] ^= 0x5A
             if let native = try PCDReader.read(damaged, path: path) {
@@ -167,7 +178,7 @@ import TestSupport
                 #expect(Self.bits(native.cloud) == Self.bits(try PointCloudFile.readThroughPCL(copy, format: .pcd).cloud))
             }
         }
-        for length in dataStart ..< original.count {
+        for length in dataStart ..< blockEnd {
             #expect(try PCDReader.read(Array(original.prefix(length)), path: path) == nil)
         }
         #expect(answered > 0, "a changed literal byte still decodes")
