@@ -3,6 +3,9 @@
 PREFIX ?= /usr/local
 SWIFT_FLAGS := -c release
 BIN = $(shell swift build $(SWIFT_FLAGS) --show-bin-path)/pcdiag
+# The PCL bridge, which pcdiag opens when a command first needs PCL: beside the binary when built, in
+# $(PREFIX)/lib/pcdiag when installed.
+BRIDGE = $(dir $(BIN))libPCDiagPCL.so
 
 .PHONY: setup build demo test bench install clean fuzz sanitize
 
@@ -22,8 +25,9 @@ bench: build
 	$(BIN) bench $(if $(wildcard ../shared/data/modelnet40/test),--data ../shared/data/modelnet40/test)
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/pcdiag/Models
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pcdiag $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/pcdiag/Models
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pcdiag
+	install -m 644 $(BRIDGE) $(DESTDIR)$(PREFIX)/lib/pcdiag/libPCDiagPCL.so
 	install -m 644 man/pcdiag.1 $(DESTDIR)$(PREFIX)/share/man/man1/pcdiag.1
 	cp -R Models/. $(DESTDIR)$(PREFIX)/share/pcdiag/Models/
 

@@ -8,6 +8,10 @@ let package = Package(
     products: [
         .executable(name: "pcdiag", targets: ["pcdiag"]),
         .library(name: "PCDiagKit", targets: ["PointClouds", "Engine", "Networks", "Statistics", "Diagnostics", "Adaptation", "Report", "Output", "Pipelines"]),
+        // The PCL bridge, a shared library that PointClouds opens on first use (dlopen): PCL's libraries and
+        // VTK behind them take longer to load than most commands run. Install it beside the binary or in
+        // ../lib/pcdiag (make install does).
+        .library(name: "PCDiagPCL", type: .dynamic, targets: ["CPCL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -16,6 +20,8 @@ let package = Package(
         // Include paths of PCL and Eigen come from pkg-config through this system library target.
         .systemLibrary(name: "CPCLSystem", pkgConfig: "pcl_common",
                        providers: [.apt(["libpcl-dev", "libeigen3-dev"])]),
+        // The bridge's C header alone (types and the table of its functions), for the code that opens it.
+        .systemLibrary(name: "CPCLInterface"),
         .target(
             name: "CPCL",
             dependencies: ["CPCLSystem"],
@@ -32,7 +38,7 @@ let package = Package(
         .systemLibrary(name: "COpenMP"),
         // Small shared pieces: the seeded generator, parallel loops.
         .target(name: "Support", dependencies: ["COpenMP"]),
-        .target(name: "PointClouds", dependencies: ["CPCL", "Support"]),
+        .target(name: "PointClouds", dependencies: ["CPCLInterface", "Support"]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "Engine", dependencies: ["CDNNL", "Support"]),
         .target(name: "Networks", dependencies: ["Engine", "PointClouds", "Output", "Support"]),

@@ -18,7 +18,10 @@ let package = Package(
     targets: [
         // libFuzzer's driver entry, declared for Swift.
         .target(name: "CLibFuzzer"),
-        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer", .product(name: "PCDiagKit", package: pcdiag)]),
+        // PCDiagPCL: the PCL bridge that PCDiagKit opens on first use, built and linked here so the PCD
+        // and PLY targets reach PCL in the same process.
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer", .product(name: "PCDiagKit", package: pcdiag),
+                                                    .product(name: "PCDiagPCL", package: pcdiag)]),
         fuzzTarget("FuzzPCD"),
         fuzzTarget("FuzzPLY"),
         fuzzTarget("FuzzModel"),

@@ -135,9 +135,7 @@ pcl::PointCloud<pcl::PointXYZ>::Ptr xyz_cloud(const float *xyz, std::size_t n) {
     return cloud;
 }
 
-}  // namespace
-
-extern "C" {
+// The functions of the table below; only the table leaves the library.
 
 cpcl_cloud *cpcl_cloud_create(uint32_t width, uint32_t height) {
     try {
@@ -368,4 +366,14 @@ int cpcl_principal_box(const float *xyz, size_t n, float *axes, float *extents, 
     });
 }
 
-}  // extern "C"
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) const cpcl_api *cpcl_api_table(void) {
+    static const cpcl_api table = {
+        CPCL_API_VERSION,
+        cpcl_cloud_create, cpcl_cloud_free, cpcl_cloud_width, cpcl_cloud_height, cpcl_cloud_field_count, cpcl_cloud_field,
+        cpcl_cloud_copy_field_float, cpcl_cloud_copy_field_u32, cpcl_cloud_add_field, cpcl_load, cpcl_save, cpcl_voxel_grid,
+        cpcl_statistical_outlier_mask, cpcl_farthest_point_indices, cpcl_segment, cpcl_principal_box,
+    };
+    return &table;
+}

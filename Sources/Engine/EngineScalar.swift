@@ -16,6 +16,9 @@ public protocol EngineScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
     /// a < b lane by lane as integers, −1 where it holds, 0 elsewhere. Concrete per type: in generic
     /// code, even specialised, the SIMD comparison operators compile to a compare and branch per lane.
     static func less(_ a: SIMD8<Self>, _ b: SIMD8<Self>) -> SIMD8<SIMDMaskScalar>
+    /// Each value rounded to this type. Concrete per type: called from unspecialised generic code (a
+    /// layer's initialiser), the generic conversion costs a metadata lookup per element.
+    static func rounding(_ values: [Double]) -> [Self]
 }
 
 extension Float: EngineScalar {
@@ -36,6 +39,7 @@ extension Float: EngineScalar {
     @inlinable public static func log(_ x: Float) -> Float { Foundation.logf(x) }
     @inlinable public var index: Int { Int(self) }
     @inlinable public static func less(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Int32> { unsafeBitCast(a .< b, to: SIMD8<Int32>.self) }
+    public static func rounding(_ values: [Double]) -> [Float] { values.map(Float.init) }
 }
 
 extension Double: EngineScalar {
@@ -58,4 +62,5 @@ extension Double: EngineScalar {
     @inlinable public static func log(_ x: Double) -> Double { Foundation.log(x) }
     @inlinable public var index: Int { Int(self) }
     @inlinable public static func less(_ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMD8<Int64> { unsafeBitCast(a .< b, to: SIMD8<Int64>.self) }
+    public static func rounding(_ values: [Double]) -> [Double] { values }
 }

@@ -19,7 +19,7 @@ public final class DGCNN<T: EngineScalar>: Network {
     let blockGrads = (0 ..< 4).map { _ in Tensor<T>(shape: [0]) }
     let widths = [64, 64, 128, 256]
 
-    public init(classes: Int, k: Int = 20, embedding: Int = 1024, dropout p: Double = 0.5, seed: UInt64 = 0) {
+    public init(classes: Int, k: Int = 20, embedding: Int = 1024, dropout p: Double = 0.5, seed: UInt64? = 0) {
         architecture = .dgcnn(classes: classes, k: k, embedding: embedding, dropout: p)
         let ins = [3, 64, 64, 128]
         edges = (0 ..< 4).map { EdgeConv($0 + 1, inputs: ins[$0], outputs: [64, 64, 128, 256][$0], k: k, seed: seed) }
@@ -28,10 +28,10 @@ public final class DGCNN<T: EngineScalar>: Network {
         head = ConvNormActivationPool(conv: conv5, norm: bn5, slope: 0.2)
         linear1 = Dense("linear1", inputs: 2 * embedding, outputs: 512, bias: false, seed: seed)
         bn6 = BatchNorm("bn6", channels: 512)
-        dropout1 = Dropout(p: p, seed: seed &+ 1)
+        dropout1 = Dropout(p: p, seed: (seed ?? 0) &+ 1)
         linear2 = Dense("linear2", inputs: 512, outputs: 256, bias: true, seed: seed)
         bn7 = BatchNorm("bn7", channels: 256)
-        dropout2 = Dropout(p: p, seed: seed &+ 2)
+        dropout2 = Dropout(p: p, seed: (seed ?? 0) &+ 2)
         linear3 = Dense("linear3", inputs: 256, outputs: classes, bias: true, seed: seed)
     }
 

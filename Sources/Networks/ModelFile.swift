@@ -112,7 +112,8 @@ public struct Model {
         var metadata = try Self.metadata(of: file, path: path, architecture: architecture, classes: classes)
         if let classes { metadata.classes = classes }
         if let problem = metadata.problem { throw .invalid(path: path, reason: "invalid metadata: \(problem)") }
-        let network = makeNetwork(metadata.architecture)
+        // Every weight is overwritten (a missing one is an error): none is drawn first.
+        let network = makeNetwork(metadata.architecture, seed: nil)
         try StateDict.load(file, into: network, path: path)
         var model = Model(metadata: metadata, network: network)
         model.attachments = try Attachments(file, path: path)
@@ -206,8 +207,9 @@ public struct Attachments: Sendable, Equatable {
     }
 }
 
-/// Builds the network an architecture describes.
-public func makeNetwork(_ architecture: Architecture, seed: UInt64 = 0) -> any Network<Float> {
+/// Builds the network an architecture describes, its weights drawn from `seed`; with no seed, zero
+/// weights to load into.
+public func makeNetwork(_ architecture: Architecture, seed: UInt64? = 0) -> any Network<Float> {
     switch architecture {
     case .pointnet(let classes, let embedding, let dropout):
         return PointNet<Float>(classes: classes, embedding: embedding, dropout: dropout, seed: seed)

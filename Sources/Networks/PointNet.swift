@@ -15,7 +15,7 @@ public final class PointNet<T: EngineScalar>: Network {
     public let head: ConvNormReLUMaxPool<T>
     public let linear1: Dense<T>, bn6: BatchNorm<T>, relu6 = Activation<T>(), dropout: Dropout<T>, linear2: Dense<T>
 
-    public init(classes: Int, embedding: Int = 1024, dropout p: Double = 0.5, seed: UInt64 = 0) {
+    public init(classes: Int, embedding: Int = 1024, dropout p: Double = 0.5, seed: UInt64? = 0) {
         architecture = .pointnet(classes: classes, embedding: embedding, dropout: p)
         let widths = [3, 64, 64, 64, 128, embedding]
         convs = (1 ... 5).map { i in
@@ -26,7 +26,7 @@ public final class PointNet<T: EngineScalar>: Network {
         relus = (1 ... 4).map { _ in Activation() }
         linear1 = Dense("linear1", inputs: embedding, outputs: 512, bias: false, seed: seed)
         bn6 = BatchNorm("bn6", channels: 512)
-        dropout = Dropout(p: p, seed: seed &+ 1)
+        dropout = Dropout(p: p, seed: (seed ?? 0) &+ 1)
         linear2 = Dense("linear2", inputs: 512, outputs: classes, bias: true, seed: seed)
     }
 

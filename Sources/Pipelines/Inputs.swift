@@ -139,6 +139,7 @@ extension ExitStatus {
         case .unreadable, .invalid: .badInput
         case .unwritable: .output
         case .invalidArgument: .usage
+        case .bridgeUnavailable: .internalError
         }
     }
 }

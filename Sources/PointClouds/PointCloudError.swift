@@ -9,12 +9,14 @@ public enum PointCloudError: Error, Equatable, CustomStringConvertible {
     case unwritable(path: String, reason: String)
     /// A processing step was given arguments it cannot work with.
     case invalidArgument(String)
+    /// The PCL bridge library could not be loaded (a broken build or install): the message names it.
+    case bridgeUnavailable(String)
 
     public var description: String {
         switch self {
         case .unreadable(let path, let reason), .invalid(let path, let reason), .unwritable(let path, let reason):
             "\(path): \(reason)"
-        case .invalidArgument(let reason):
+        case .invalidArgument(let reason), .bridgeUnavailable(let reason):
             reason
         }
     }

@@ -1,4 +1,4 @@
-import CPCL
+import CPCLInterface
 import Foundation
 import Support
 
@@ -52,8 +52,9 @@ public struct PointCloudFile: Sendable {
     /// Reads a cloud file, its format chosen by `options.format` or else by the extension:
     ///
     /// - .pcd (ascii, binary, binary_compressed; organized or not) and .ply (ascii or binary of either
-    ///   endianness; float, double or integer properties; vertices of a mesh), through PCL. Fields other
-    ///   than x, y, z and rgb/rgba are kept as float fields; PCD padding fields ("_") are dropped.
+    ///   endianness; float, double or integer properties; vertices of a mesh), through PCL — common PCD
+    ///   files by `PCDReader`, which gives PCL's result without loading it. Fields other than x, y, z
+    ///   and rgb/rgba are kept as float fields; PCD padding fields ("_") are dropped.
     /// - .xyz .txt .csv .pts text (`TextCloudReader`), .npy arrays (`NumPyReader`), .bin float32 records
     ///   (`RawRecordReader`, laid out as `options.binFields`), .las (`LASReader`).
     /// - .off .obj .stl meshes (`MeshReader`): their surface sampled per `options.mesh` — with the
@@ -73,6 +74,11 @@ public struct PointCloudFile: Sendable {
         case .pcd, .ply:
             guard PointCloudFormat(path: path) == format else {
                 throw .invalid(path: path, reason: "PCL reads .\(format.rawValue) files by their extension; rename the file to .\(format.rawValue)")
+            }
+            // The native reader first: it leaves PCL (and VTK behind it) unloaded; whatever it does not
+            // read exactly as PCL would, errors included, PCL reads.
+            if format == .pcd, let bytes = try? FileBytes.read(path), let read = try PCDReader.read(bytes, path: path) {
+                return PointCloudFile(path: path, format: format, encoding: read.encoding, cloud: read.cloud)
             }
             return try readThroughPCL(path, format: format)
         case .laz:
@@ -102,17 +108,19 @@ public struct PointCloudFile: Sendable {
         }
     }
 
-    private static func readThroughPCL(_ path: String, format: PointCloudFormat) throws(PointCloudError) -> PointCloudFile {
+    /// The file as PCL reads it (the native reader bypassed): what `PCDReader` must match.
+    static func readThroughPCL(_ path: String, format: PointCloudFormat) throws(PointCloudError) -> PointCloudFile {
+        let pcl = try PCLBridge.api()
         var handle: OpaquePointer?
         var encoding = CPCL_ASCII
         var error = cpcl_error()
-        let status = cpcl_load(path, &handle, &encoding, &error)
+        let status = pcl.load(path, &handle, &encoding, &error)
         guard status == Int32(CPCL_OK.rawValue), let handle else {
             let reason = message(error)
             throw status == Int32(CPCL_IO.rawValue) ? .unreadable(path: path, reason: reason)
                                                     : .invalid(path: path, reason: reason)
         }
-        defer { cpcl_cloud_free(handle) }
+        defer { pcl.cloud_free(handle) }
         let cloud = try BridgeCloud.decode(handle, path: path)
         if cloud.count == 0 { throw .invalid(path: path, reason: "the cloud has no points") }
         return PointCloudFile(path: path, format: format, encoding: PointCloudEncoding(encoding), cloud: cloud)
@@ -141,11 +149,12 @@ extension PointCloud {
         }
         if format == .npy { return try FileBytes.write(NumPyWriter.bytes(self), to: path) }
         if format.isText { return try FileBytes.write(CloudTextWriter.bytes(self, separator: format == .csv ? "," : " "), to: path) }
+        let pcl = try PCLBridge.api()
         let handle = try BridgeCloud.encode(self)
-        defer { cpcl_cloud_free(handle) }
+        defer { pcl.cloud_free(handle) }
         var error = cpcl_error()
         TemporaryFile.removeStale(for: path)
-        guard cpcl_save(path, TemporaryFile.path(for: path), handle, encoding.cValue, &error) == Int32(CPCL_OK.rawValue) else {
+        guard pcl.save(path, TemporaryFile.path(for: path), handle, encoding.cValue, &error) == Int32(CPCL_OK.rawValue) else {
             throw .unwritable(path: path, reason: message(error))
         }
     }
@@ -183,12 +192,13 @@ extension PointCloudFile {
         guard let format = PointCloudFormat(path: path), format == .pcd || format == .ply else {
             throw .unwritable(path: path, reason: "unsupported output type (use .pcd or .ply)")
         }
+        let pcl = try PCLBridge.api()
         var error = cpcl_error()
         let handle: OpaquePointer
         if let sourceFormat = PointCloudFormat(path: source), sourceFormat == .pcd || sourceFormat == .ply {
             var loaded: OpaquePointer?
             var read = CPCL_ASCII
-            let status = cpcl_load(source, &loaded, &read, &error)
+            let status = pcl.load(source, &loaded, &read, &error)
             guard status == Int32(CPCL_OK.rawValue), let loaded else {
                 throw status == Int32(CPCL_IO.rawValue) ? .unreadable(path: source, reason: message(error)) : .invalid(path: source, reason: message(error))
             }
@@ -196,19 +206,19 @@ extension PointCloudFile {
         } else {
             handle = try BridgeCloud.encode(cloud)
         }
-        defer { cpcl_cloud_free(handle) }
-        let points = Int(cpcl_cloud_width(handle)) * Int(cpcl_cloud_height(handle))
+        defer { pcl.cloud_free(handle) }
+        let points = Int(pcl.cloud_width(handle)) * Int(pcl.cloud_height(handle))
         for (name, values) in fields {
             guard values.count == points else { throw .invalid(path: source, reason: "the file changed since it was read") }
             let status: Int32 = switch values {
-            case .uint32(let v): v.withUnsafeBytes { cpcl_cloud_add_field(handle, name, CPCL_UINT32, 1, $0.baseAddress, &error) }
-            case .int32(let v): v.withUnsafeBytes { cpcl_cloud_add_field(handle, name, CPCL_INT32, 1, $0.baseAddress, &error) }
-            case .float(let v): v.withUnsafeBytes { cpcl_cloud_add_field(handle, name, CPCL_FLOAT32, 1, $0.baseAddress, &error) }
+            case .uint32(let v): v.withUnsafeBytes { pcl.cloud_add_field(handle, name, CPCL_UINT32, 1, $0.baseAddress, &error) }
+            case .int32(let v): v.withUnsafeBytes { pcl.cloud_add_field(handle, name, CPCL_INT32, 1, $0.baseAddress, &error) }
+            case .float(let v): v.withUnsafeBytes { pcl.cloud_add_field(handle, name, CPCL_FLOAT32, 1, $0.baseAddress, &error) }
             }
             guard status == Int32(CPCL_OK.rawValue) else { throw .invalid(path: source, reason: message(error)) }
         }
         TemporaryFile.removeStale(for: path)
-        guard cpcl_save(path, TemporaryFile.path(for: path), handle, encoding.cValue, &error) == Int32(CPCL_OK.rawValue) else {
+        guard pcl.save(path, TemporaryFile.path(for: path), handle, encoding.cValue, &error) == Int32(CPCL_OK.rawValue) else {
             throw .unwritable(path: path, reason: message(error))
         }
     }

@@ -1,4 +1,4 @@
-import CPCL
+import CPCLInterface
 
 /// One preparation step: cloud in, cloud out, like a PCL filter. Steps are values, recorded (as JSON)
 /// in model files so that training and inference prepare clouds identically.
@@ -65,7 +65,7 @@ public enum PreprocessStep: Sendable, Equatable, Codable {
             var keep = [UInt8](repeating: 0, count: finite.count)
             var error = cpcl_error()
             let xyz = finite.interleavedXYZ()
-            guard cpcl_statistical_outlier_mask(xyz, finite.count, Int32(k), stddev, &keep, &error) == 0 else {
+            guard try PCLBridge.api().statistical_outlier_mask(xyz, finite.count, Int32(k), stddev, &keep, &error) == 0 else {
                 throw .invalidArgument(message(error))
             }
             return finite.selecting(keep.indices.filter { keep[$0] != 0 })
@@ -79,14 +79,15 @@ public enum PreprocessStep: Sendable, Equatable, Codable {
         case .voxelGrid(let size):
             guard size > 0, size.isFinite else { throw .invalidArgument("the voxel size must be a positive number") }
             let finite = try Self.removeNonFinite.apply(to: cloud)
+            let pcl = try PCLBridge.api()
             let input = try BridgeCloud.encode(finite)
-            defer { cpcl_cloud_free(input) }
+            defer { pcl.cloud_free(input) }
             var output: OpaquePointer?
             var error = cpcl_error()
-            guard cpcl_voxel_grid(input, size, &output, &error) == 0, let output else {
+            guard pcl.voxel_grid(input, size, &output, &error) == 0, let output else {
                 throw .invalidArgument(message(error))
             }
-            defer { cpcl_cloud_free(output) }
+            defer { pcl.cloud_free(output) }
             return try BridgeCloud.decode(output, path: "voxel grid")
         case .upAxis(let axis):
             return cloud.turned(axis.toZUp)

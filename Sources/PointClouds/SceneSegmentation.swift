@@ -1,4 +1,4 @@
-import CPCL
+import CPCLInterface
 
 /// Cutting a scene (a table top, a room, a LiDAR sweep) into the objects standing on its supports.
 ///
@@ -161,7 +161,7 @@ extension PointCloud {
         var result = cpcl_segment_result()
         var error = cpcl_error()
         let xyz = interleavedXYZ()
-        let status = cpcl_segment(xyz, count, UInt32(clamping: width), UInt32(clamping: height), &p, &labels, &result, &error)
+        let status = try PCLBridge.api().segment(xyz, count, UInt32(clamping: width), UInt32(clamping: height), &p, &labels, &result, &error)
         guard status == Int32(CPCL_OK.rawValue) else { throw .invalidArgument(message(error)) }
         let supports = withUnsafeBytes(of: result.planes) { raw in
             let v = raw.bindMemory(to: Float.self)
@@ -194,7 +194,7 @@ extension PointCloud {
             }
             var axes = [Float](repeating: 0, count: 9), extent = [Float](repeating: 0, count: 3), centre = extent
             var error = cpcl_error()
-            guard cpcl_principal_box(interleavedXYZ(indices), indices.count, &axes, &extent, &centre, &error) == Int32(CPCL_OK.rawValue) else {
+            guard try PCLBridge.api().principal_box(interleavedXYZ(indices), indices.count, &axes, &extent, &centre, &error) == Int32(CPCL_OK.rawValue) else {
                 throw .invalidArgument(message(error))
             }
             // The support an object stands on: the plane its lowest point is nearest to.

@@ -13,7 +13,8 @@ struct Pcdiag: ParsableCommand {
         commandName: "pcdiag",
         abstract: "Point cloud classification with domain-shift diagnostics.",
         discussion: """
-            Reads scans and models — PCD and PLY through the Point Cloud Library; XYZ/TXT/CSV/PTS text, NumPy \
+            Reads scans and models — PCD and PLY as the Point Cloud Library reads them (PCL is loaded only when \
+            a command needs it); XYZ/TXT/CSV/PTS text, NumPy \
             .npy, KITTI/nuScenes .bin, OFF/OBJ/STL meshes (surface-sampled) and LAS parsed by pcdiag — by \
             extension or --input-format, and prepares them for classification. LAZ: convert it with \
             'pdal translate' or 'las2las' first.

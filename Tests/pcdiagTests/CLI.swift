@@ -35,18 +35,20 @@ struct CLI {
     #endif
 
     /// Runs with a time limit (`timeout` seconds of a release build): a hang is a failure, not a stuck suite.
-    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> Run {
-        try run(arguments, environment: environment, timeout: timeout, stdout: nil)
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60,
+                    executable: URL = binary) throws -> Run {
+        try run(arguments, environment: environment, timeout: timeout, stdout: nil, executable: executable)
     }
 
     /// Runs with stdout going to `stdout` (a full device, a pipe nobody reads); the Run's stdout is empty.
     static func runWithStdout(_ arguments: [String], stdout: FileHandle, timeout: TimeInterval = 60) throws -> Run {
-        try run(arguments, environment: [:], timeout: timeout, stdout: stdout)
+        try run(arguments, environment: [:], timeout: timeout, stdout: stdout, executable: binary)
     }
 
-    private static func run(_ arguments: [String], environment: [String: String], timeout: TimeInterval, stdout: FileHandle?) throws -> Run {
+    private static func run(_ arguments: [String], environment: [String: String], timeout: TimeInterval, stdout: FileHandle?,
+                            executable: URL) throws -> Run {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

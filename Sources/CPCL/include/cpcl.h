@@ -37,51 +37,6 @@ typedef enum { CPCL_ASCII = 0, CPCL_BINARY = 1, CPCL_BINARY_COMPRESSED = 2 } cpc
 /// An owned pcl::PCLPointCloud2: a width × height grid of points, each a record of typed fields.
 typedef struct cpcl_cloud cpcl_cloud;
 
-cpcl_cloud *cpcl_cloud_create(uint32_t width, uint32_t height);
-void cpcl_cloud_free(cpcl_cloud *cloud);
-
-uint32_t cpcl_cloud_width(const cpcl_cloud *cloud);
-uint32_t cpcl_cloud_height(const cpcl_cloud *cloud);
-size_t cpcl_cloud_field_count(const cpcl_cloud *cloud);
-cpcl_field cpcl_cloud_field(const cpcl_cloud *cloud, size_t index);
-
-/// Copies `count × width × height` values of field `index`, converted to float, into `out`.
-int cpcl_cloud_copy_field_float(const cpcl_cloud *cloud, size_t index, float *out, size_t out_count,
-                                cpcl_error *error);
-/// Copies the raw 32-bit words of field `index` (packed rgb/rgba colours) into `out`.
-int cpcl_cloud_copy_field_u32(const cpcl_cloud *cloud, size_t index, uint32_t *out, size_t out_count,
-                              cpcl_error *error);
-
-/// Appends a field of `count` components per point, or overwrites the values of the field of that
-/// name when it has the same type and count (another type is an error); `values` holds
-/// count × width × height values, point-major, already of `datatype` (float for FLOAT32, uint32 for UINT32).
-int cpcl_cloud_add_field(cpcl_cloud *cloud, const char *name, cpcl_datatype datatype, uint32_t count,
-                         const void *values, cpcl_error *error);
-
-/// Loads a .pcd or .ply file (chosen by extension, case-insensitive). `encoding` receives how the file
-/// stored its data (PLY binary of either endianness counts as binary). A header that promises more
-/// data than the file holds is an error, checked before anything is allocated.
-int cpcl_load(const char *path, cpcl_cloud **out, cpcl_encoding *encoding, cpcl_error *error);
-
-/// Saves as .pcd (any encoding) or .ply (ascii or binary little-endian) by extension of `path`: writes
-/// `temporary` (a new file beside `path`, created with mode 0644 minus the umask) and renames it over
-/// `path`, so a reader never sees half a file.
-int cpcl_save(const char *path, const char *temporary, const cpcl_cloud *cloud, cpcl_encoding encoding,
-              cpcl_error *error);
-
-/// pcl::VoxelGrid on every field: one averaged point per occupied cube of side `leaf`.
-int cpcl_voxel_grid(const cpcl_cloud *cloud, float leaf, cpcl_cloud **out, cpcl_error *error);
-
-/// pcl::StatisticalOutlierRemoval on `n` finite points (xyz interleaved): drops points whose mean
-/// distance to their `k` nearest neighbours is more than `stddev_mul` standard deviations above the
-/// cloud's mean. `keep` (one byte a point) receives 1 for kept points.
-int cpcl_statistical_outlier_mask(const float *xyz, size_t n, int k, double stddev_mul, uint8_t *keep,
-                                  cpcl_error *error);
-
-/// pcl::FarthestPointSampling on `n` finite points (xyz interleaved): writes `k` indices into `out`.
-int cpcl_farthest_point_indices(const float *xyz, size_t n, size_t k, unsigned seed, int32_t *out,
-                                cpcl_error *error);
-
 /// The most support planes a segmentation reports.
 #define CPCL_MAX_SUPPORTS 4
 
@@ -123,15 +78,77 @@ typedef struct {
     float planes[4 * CPCL_MAX_SUPPORTS];  ///< their a, b, c, d (unit normal towards the objects)
 } cpcl_segment_result;
 
-/// Removes the supporting planes of a scene of `n` points (xyz interleaved, NaN allowed; a width ×
-/// height grid when organized) and cuts the rest into objects: `object` (n entries) receives 0 for
-/// support, noise and non-finite points, and 1, 2, … for objects, the largest first.
-int cpcl_segment(const float *xyz, size_t n, uint32_t width, uint32_t height, const cpcl_segment_parameters *parameters,
-                 uint32_t *object, cpcl_segment_result *result, cpcl_error *error);
+/// The bridge's functions. `version` is CPCL_API_VERSION of the header the library was built with: a
+/// library of another version is another pcdiag's and must not be called. The function pointers are
+/// never null (so Swift calls them without unwrapping); their parameters keep C's plain pointers.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wnullability-completeness"
+typedef struct cpcl_api {
+    uint32_t version;
 
-/// The principal-axis box of `n` points (xyz interleaved, finite): `axes` receives three unit axes
-/// (row after row, the direction of greatest variance first), `extents` the box's side along each, `centre` its centre.
-int cpcl_principal_box(const float *xyz, size_t n, float *axes, float *extents, float *centre, cpcl_error *error);
+    cpcl_cloud *(* _Nonnull cloud_create)(uint32_t width, uint32_t height);
+    void (* _Nonnull cloud_free)(cpcl_cloud *cloud);
+
+    uint32_t (* _Nonnull cloud_width)(const cpcl_cloud *cloud);
+    uint32_t (* _Nonnull cloud_height)(const cpcl_cloud *cloud);
+    size_t (* _Nonnull cloud_field_count)(const cpcl_cloud *cloud);
+    cpcl_field (* _Nonnull cloud_field)(const cpcl_cloud *cloud, size_t index);
+
+    /// Copies `count × width × height` values of field `index`, converted to float, into `out`.
+    int (* _Nonnull cloud_copy_field_float)(const cpcl_cloud *cloud, size_t index, float *out, size_t out_count,
+                                            cpcl_error *error);
+    /// Copies the raw 32-bit words of field `index` (packed rgb/rgba colours) into `out`.
+    int (* _Nonnull cloud_copy_field_u32)(const cpcl_cloud *cloud, size_t index, uint32_t *out, size_t out_count,
+                                          cpcl_error *error);
+
+    /// Appends a field of `count` components per point, or overwrites the values of the field of that
+    /// name when it has the same type and count (another type is an error); `values` holds
+    /// count × width × height values, point-major, already of `datatype` (float for FLOAT32, uint32 for UINT32).
+    int (* _Nonnull cloud_add_field)(cpcl_cloud *cloud, const char *name, cpcl_datatype datatype, uint32_t count,
+                                     const void *values, cpcl_error *error);
+
+    /// Loads a .pcd or .ply file (chosen by extension, case-insensitive). `encoding` receives how the file
+    /// stored its data (PLY binary of either endianness counts as binary). A header that promises more
+    /// data than the file holds is an error, checked before anything is allocated.
+    int (* _Nonnull load)(const char *path, cpcl_cloud **out, cpcl_encoding *encoding, cpcl_error *error);
+
+    /// Saves as .pcd (any encoding) or .ply (ascii or binary little-endian) by extension of `path`: writes
+    /// `temporary` (a new file beside `path`, created with mode 0644 minus the umask) and renames it over
+    /// `path`, so a reader never sees half a file.
+    int (* _Nonnull save)(const char *path, const char *temporary, const cpcl_cloud *cloud, cpcl_encoding encoding,
+                          cpcl_error *error);
+
+    /// pcl::VoxelGrid on every field: one averaged point per occupied cube of side `leaf`.
+    int (* _Nonnull voxel_grid)(const cpcl_cloud *cloud, float leaf, cpcl_cloud **out, cpcl_error *error);
+
+    /// pcl::StatisticalOutlierRemoval on `n` finite points (xyz interleaved): drops points whose mean
+    /// distance to their `k` nearest neighbours is more than `stddev_mul` standard deviations above the
+    /// cloud's mean. `keep` (one byte a point) receives 1 for kept points.
+    int (* _Nonnull statistical_outlier_mask)(const float *xyz, size_t n, int k, double stddev_mul, uint8_t *keep,
+                                              cpcl_error *error);
+
+    /// pcl::FarthestPointSampling on `n` finite points (xyz interleaved): writes `k` indices into `out`.
+    /// PointClouds samples without PCL; this is the reference its tests compare the picks with.
+    int (* _Nonnull farthest_point_indices)(const float *xyz, size_t n, size_t k, unsigned seed, int32_t *out,
+                                            cpcl_error *error);
+
+    /// Removes the supporting planes of a scene of `n` points (xyz interleaved, NaN allowed; a width ×
+    /// height grid when organized) and cuts the rest into objects: `object` (n entries) receives 0 for
+    /// support, noise and non-finite points, and 1, 2, … for objects, the largest first.
+    int (* _Nonnull segment)(const float *xyz, size_t n, uint32_t width, uint32_t height, const cpcl_segment_parameters *parameters,
+                             uint32_t *object, cpcl_segment_result *result, cpcl_error *error);
+
+    /// The principal-axis box of `n` points (xyz interleaved, finite): `axes` receives three unit axes
+    /// (row after row, the direction of greatest variance first), `extents` the box's side along each, `centre` its centre.
+    int (* _Nonnull principal_box)(const float *xyz, size_t n, float *axes, float *extents, float *centre, cpcl_error *error);
+
+} cpcl_api;
+
+#define CPCL_API_VERSION 2
+/// The library's one entry, `const cpcl_api *cpcl_api_table(void)`: found with dlsym by this name.
+#define CPCL_API_ENTRY "cpcl_api_table"
+typedef const cpcl_api *(*cpcl_api_entry)(void);
+#pragma clang diagnostic pop
 
 #ifdef __cplusplus
 }

@@ -14,17 +14,18 @@ public final class Dense<T: EngineScalar>: Module, ParameterGradientsOptional {
     @usableFromInline let inputGrad = Tensor<T>(shape: [0])
 
     /// `name` prefixes the parameter names (`conv1` → `conv1.weight`); `storedShape` is the weight's
-    /// shape in the state dict (e.g. [out, in, 1] for Conv1d). Weights start Kaiming-uniform like PyTorch.
+    /// shape in the state dict (e.g. [out, in, 1] for Conv1d). Weights start Kaiming-uniform like PyTorch,
+    /// drawn from `seed`; with no seed they start at zero, for weights that are about to be loaded.
     public init(_ name: String, inputs: Int, outputs: Int, bias: Bool, storedShape: [Int]? = nil,
-                seed: UInt64 = 0) {
+                seed: UInt64? = 0) {
         self.inputs = inputs
         self.outputs = outputs
-        var rng = SeededGenerator(seed: seed ^ UInt64(truncatingIfNeeded: FNV1a.hash(name)))
+        var rng = SeededGenerator(seed: (seed ?? 0) ^ UInt64(truncatingIfNeeded: FNV1a.hash(name)))
         let bound = 1 / Double(inputs).squareRoot()
-        let w = (0 ..< inputs * outputs).map { _ in T(Double.random(in: -bound ... bound, using: &rng)) }
-        weight = Parameter(name: name + ".weight", shape: storedShape ?? [outputs, inputs], values: w)
+        weight = Parameter(name: name + ".weight", shape: storedShape ?? [outputs, inputs],
+                           values: initialWeights(inputs * outputs, bound: bound, drawing: seed != nil, using: &rng))
         self.bias = bias
-            ? Parameter(name: name + ".bias", shape: [outputs], values: (0 ..< outputs).map { _ in T(Double.random(in: -bound ... bound, using: &rng)) })
+            ? Parameter(name: name + ".bias", shape: [outputs], values: initialWeights(outputs, bound: bound, drawing: seed != nil, using: &rng))
             : nil
     }
 
@@ -62,6 +63,15 @@ public final class Dense<T: EngineScalar>: Module, ParameterGradientsOptional {
                b: weight.value.pointer, ldb: inputs, beta: 0, c: inputGrad.pointer, ldc: inputs)
         return inputGrad
     }
+}
+
+/// `count` draws from U[−bound, bound] (Kaiming-uniform bounds, as PyTorch initialises), in that order,
+/// or `count` zeros when not `drawing` (weights a model file is about to overwrite: a loaded model
+/// builds its network on every start, and drawing them took longer than loading them). The draws are
+/// made in concrete code, so a layer's unspecialised generic initialiser does not pay a metadata lookup
+/// per draw.
+func initialWeights<T: EngineScalar>(_ count: Int, bound: Double, drawing: Bool, using rng: inout SeededGenerator) -> [T] {
+    T.rounding(drawing ? (0 ..< count).map { _ in Double.random(in: -bound ... bound, using: &rng) } : [Double](repeating: 0, count: count))
 }
 
 /// Sums over rows, per channel: out[c] = Σ_r x[r, c]. Accumulates in Double.

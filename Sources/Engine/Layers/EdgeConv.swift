@@ -43,14 +43,14 @@ public final class EdgeConv<T: EngineScalar>: Module, ParameterGradientsOptional
     @usableFromInline let m1 = Tensor<T>(shape: [0]), m2 = Tensor<T>(shape: [0])
     @usableFromInline var trainedLast = false
 
-    public init(_ index: Int, inputs: Int, outputs: Int, k: Int = 20, seed: UInt64 = 0) {
+    public init(_ index: Int, inputs: Int, outputs: Int, k: Int = 20, seed: UInt64? = 0) {
         self.inputs = inputs
         self.outputs = outputs
         self.k = k
-        var rng = SeededGenerator(seed: seed ^ UInt64(index) &* 0x9E37_79B9)
+        var rng = SeededGenerator(seed: (seed ?? 0) ^ UInt64(index) &* 0x9E37_79B9)
         let bound = 1 / Double(2 * inputs).squareRoot()
         weight = Parameter(name: "conv\(index).weight", shape: [outputs, 2 * inputs, 1, 1],
-                           values: (0 ..< outputs * 2 * inputs).map { _ in T(Double.random(in: -bound ... bound, using: &rng)) })
+                           values: initialWeights(outputs * 2 * inputs, bound: bound, drawing: seed != nil, using: &rng))
         norm = BatchNorm("bn\(index)", channels: outputs)
     }
 
