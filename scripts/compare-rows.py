@@ -11,6 +11,7 @@ hide a file processed by two shards). Values are compared as parsed JSON: the sa
 same float, so "equal" is exact, not within a tolerance.
 """
 import argparse
+import collections
 import json
 import sys
 
@@ -44,13 +45,17 @@ def main():
         problems.append(f"only in {args.one}: {path}")
     for path in sorted(merged.keys() - one.keys()):
         problems.append(f"only in {args.merged}: {path}")
-    values = 0
+    values, differing, rows_differing, largest = 0, collections.Counter(), set(), 0.0
     for path in sorted(one.keys() & merged.keys()):
         a, b = one[path], merged[path]
         for key in sorted((a.keys() | b.keys()) - IGNORED):
             values += 1
             if key not in a or key not in b or a[key] != b[key]:
                 problems.append(f"{path}: {key} {a.get(key, '<absent>')!r} != {b.get(key, '<absent>')!r}")
+                differing[key] += 1
+                rows_differing.add(path)
+                if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a.get(key), b.get(key))):
+                    largest = max(largest, abs(a[key] - b[key]) / max(abs(a[key]), abs(b[key])))
     if not problems and [r["path"] for r in one_rows] != [r["path"] for r in merged_rows]:
         problems.append("same rows, different order")
     if args.parts:
@@ -65,6 +70,10 @@ def main():
     for problem in problems[:20]:
         print(f"MISMATCH {problem}", file=sys.stderr)
     if problems:
+        if differing:
+            print(f"compare-rows: {sum(differing.values())} of {values} values differ, in {len(rows_differing)} of "
+                  f"{len(one)} rows ({', '.join(f'{k} {n}' for k, n in differing.most_common())}); "
+                  f"largest relative difference {largest:.2g}", file=sys.stderr)
         print(f"compare-rows: {len(problems)} mismatches", file=sys.stderr)
         sys.exit(1)
     print(f"compare-rows: {len(one)} rows, {values} values equal (time_ms ignored)"

@@ -25,6 +25,7 @@ install_missing() {
 }
 
 # Arguments: [PCDIAG] [N] [INPUT] [MODEL]; every path made absolute, for the scheduler's tasks.
+# BATCH_ARGS: more options for every pcdiag batch, shards and one run alike (e.g. --batch-size 1).
 shard_setup() {
     local default_model
     default_model=$(ls "$SHARD_ROOT"/Models/pointnet-pointda10-scans*.safetensors 2>/dev/null | head -n 1)
@@ -37,15 +38,17 @@ shard_setup() {
     [[ -f $MODEL ]] || { echo "no model $MODEL" >&2; exit 2; }
     [[ $SHARDS =~ ^[1-9][0-9]*$ ]] || { echo "N shards must be a positive integer, not $SHARDS" >&2; exit 2; }
     WORK=$(mktemp -d /tmp/pcdiag-shards.XXXXXX)
-    export PCDIAG SHARDS INPUT MODEL WORK
-    echo "pcdiag $PCDIAG; $SHARDS shards of $INPUT; model $MODEL; files in $WORK"
+    BATCH_ARGS=${BATCH_ARGS:-}
+    export PCDIAG SHARDS INPUT MODEL WORK BATCH_ARGS
+    echo "pcdiag $PCDIAG; $SHARDS shards of $INPUT ($(find "$INPUT" -type f | wc -l) files); model $MODEL; batch options '${BATCH_ARGS}'; files in $WORK"
 }
 
 # One shard: its rows to part-I.jsonl, its start and end time to span-I (for the span of all tasks).
 shard_run() {
     local i=$1 start
     start=$(now)
-    "$PCDIAG" batch "$INPUT" --model "$MODEL" --shard "$i/$SHARDS" --format jsonl -q \
+    # shellcheck disable=SC2086 # BATCH_ARGS is a list of options
+    "$PCDIAG" batch "$INPUT" --model "$MODEL" $BATCH_ARGS --shard "$i/$SHARDS" --format jsonl -q \
         -o "$WORK/part-$i.jsonl" > "$WORK/part-$i.summary.jsonl"
     echo "$start $(now)" > "$WORK/span-$i"
 }
@@ -54,7 +57,8 @@ shard_run() {
 shard_finish() {
     local start one_seconds first last
     start=$(now)
-    "$PCDIAG" batch "$INPUT" --model "$MODEL" --format jsonl -q -o "$WORK/one.jsonl" > "$WORK/one.summary.jsonl"
+    # shellcheck disable=SC2086
+    "$PCDIAG" batch "$INPUT" --model "$MODEL" $BATCH_ARGS --format jsonl -q -o "$WORK/one.jsonl" > "$WORK/one.summary.jsonl"
     one_seconds=$(seconds "$start" "$(now)")
     shopt -s nullglob
     local parts=("$WORK"/part-*[0-9].jsonl)
