@@ -54,7 +54,9 @@ def main():
         return statistics.median(row[key] for row in rows)
 
     def ratio(key, a, b):  # pcdiag's figure a against another framework's b
-        return f"{b / a:.1f}× faster" if key == "latency_ms" else f"{a / b:.1f}×"
+        if key == "latency_ms":
+            return f"{b / a:.1f}× faster" if b >= a else f"{a / b:.1f}× slower"
+        return f"{a / b:.1f}×"
 
     onnx_header = f" ONNX Runtime {ort['pointnet'][0]['framework'].split()[-1]} | pcdiag ÷ ONNX Runtime |" if ort else ""
     blank = " | |" if ort else ""
