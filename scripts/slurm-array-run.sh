@@ -31,7 +31,7 @@ install -d -o munge -g munge -m 0755 "$STATE/munge"  # munged wants its socket f
 mkdir -p "$STATE/ctld" "$STATE/spool"
 PIDS=()
 stop_daemons() {
-    local status=$? pid
+    local status=$? pid i
     # An array still running (the script interrupted): cancel it before its daemons go.
     [[ -s ${WORK:-}/sbatch.out ]] && scancel "$(head -n 1 "$WORK/sbatch.out")" 2> /dev/null || true
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
