@@ -92,6 +92,29 @@ class DGCNN(nn.Module):
         return self.linear3(x)
 
 
+def export_onnx(model, path, classes=None, points=1024):
+    """Writes `model` as ONNX to `path`: input `points` float32 [batch, 3, N], output `logits`
+    [batch, classes], batch and N dynamic; the class names, when given, in the metadata (`classes`).
+    Needs onnx besides torch. Written to a temporary file renamed at the end: whole or absent."""
+    import os
+    import warnings
+
+    import onnx
+
+    example = torch.rand(2, 3, points) * 2 - 1
+    temporary = path + ".tmp"
+    # The TorchScript exporter: the torch.export one needs onnxscript, and gives the same graph here.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    torch.onnx.export(model, (example,), temporary, input_names=["points"], output_names=["logits"],
+                      dynamic_axes={"points": {0: "batch", 2: "points"}, "logits": {0: "batch"}}, opset_version=17, dynamo=False)
+    if classes:
+        graph = onnx.load(temporary)
+        entry = graph.metadata_props.add()
+        entry.key, entry.value = "classes", ",".join(classes)
+        onnx.save(graph, temporary)
+    os.replace(temporary, path)
+
+
 def load(path):
     """A pcdiag model file as (reference network in eval mode, class names).
 
