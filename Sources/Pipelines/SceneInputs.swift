@@ -152,7 +152,7 @@ extension PointCloudError {
     var reason: String {
         switch self {
         case .unreadable(_, let reason), .invalid(_, let reason), .unwritable(_, let reason): reason
-        case .invalidArgument(let reason): reason
+        case .invalidArgument(let reason), .bridgeUnavailable(let reason): reason
         }
     }
 }

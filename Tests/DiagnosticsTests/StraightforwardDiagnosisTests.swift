@@ -50,12 +50,17 @@ import TestSupport
     }
 
     /// Equal to float rounding: the fast path's sums run in another order than a new pass's.
-    static func expectEqual(_ got: Indicators, _ expected: Indicators, _ what: String) {
+    /// `roundSlack`: how far drop_rounds may be off — on a real scan two points' saliency can be tied
+    /// to the last digits at the edge of the 5 % dropped, and which one goes then depends on the
+    /// order of the sums (it moved one cloud by one round on an AVX2 machine, none on AVX-512).
+    static func expectEqual(_ got: Indicators, _ expected: Indicators, _ what: String, roundSlack: Double = 0) {
         for indicator in Indicator.allCases {
             let (a, b) = (indicator.value(in: got), indicator.value(in: expected))
             #expect((a == nil) == (b == nil), "\(what) \(indicator.key)")
             guard let a, let b else { continue }
-            if indicator == .flipRate || indicator == .dropRounds {
+            if indicator == .dropRounds {
+                #expect(abs(a - b) <= roundSlack, "\(what) \(indicator.key): \(a) vs \(b)")
+            } else if indicator == .flipRate {
                 #expect(a == b, "\(what) \(indicator.key): \(a) vs \(b)")
             } else {
                 #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "\(what) \(indicator.key): \(a) vs \(b)")
@@ -80,10 +85,13 @@ import TestSupport
         var options = diagnostician.options
         options.batchSize = 2
         let diagnoses = model.diagnose(clouds, statistics: diagnostician.statistics, options: options)
+        var offByARound = 0
         for (path, (cloud, diagnosis)) in zip(paths, zip(clouds, diagnoses)) {
             let expected = Self.straightforward(model, cloud, statistics: diagnostician.statistics, options: options)
-            Self.expectEqual(diagnosis.indicators, expected, path)
+            Self.expectEqual(diagnosis.indicators, expected, path, roundSlack: 1)
+            if diagnosis.indicators.dropRounds != expected.dropRounds { offByARound += 1 }
         }
+        #expect(offByARound <= 1, "a near-tie at the edge of the dropped points is rare: \(offByARound) of \(paths.count) clouds")
         #expect(Set(diagnoses.map { $0.indicators.dropRounds! }).count > 1, "the rounds end at different points")
     }
 

@@ -153,7 +153,7 @@ struct DiagnosticsCommandTests {
         let csv = Self.dir.appendingPathComponent("all.csv").path
         #expect(try CLI.run(["batch", "--model", model, "@" + Self.scans, "-o", csv, "-q"], timeout: 300).status == 0)
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 13 && lines[0].hasPrefix("path,points,class,probability"))
+        #expect(lines.count == 13 && lines[0].hasPrefix("path,object,centroid,box_min,extent,points,class,probability"))
     }
 
     @Test func failOnFlagAndReport() throws {

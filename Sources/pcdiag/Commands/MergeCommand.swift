@@ -8,12 +8,13 @@ struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Join the row files of pcdiag batch shards into one, with the summary of the whole.",
         discussion: """
-            Reads the shards' -o files (.jsonl or .csv), keeps one row per path (the first), writes them \
-            sorted by path to -o in the format its extension names, and prints the summary of all rows \
-            with the shift test against the model's calibration, as pcdiag batch does (the model: --model, \
-            else the default one, as for batch). Rows sorted by path are what one batch run over a folder \
-            writes, so merging the shards of a run gives the rows of the same run in one piece, every \
-            value equal (time_ms aside).
+            Reads the shards' -o files (.jsonl or .csv), keeps one row per path (per path and object for \
+            --scene rows; the first), writes them sorted by path to -o in the format its extension names, \
+            and prints the summary of all rows with the shift test against the model's calibration, as \
+            pcdiag batch does (the model: --model, else the default one, as for batch). Rows sorted by path \
+            are what one batch run over a folder writes: with --batch-size 1 every value equal (time_ms \
+            aside); with batches of several clouds a shard puts other clouds in a forward pass, and the \
+            last digits (rarely drop_rounds by one) can differ.
 
             --format: the summary on stdout (table: text; json, jsonl: the summary object; csv: the shift test's rows).
             """)
