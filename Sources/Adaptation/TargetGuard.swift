@@ -1,7 +1,7 @@
 import Foundation
 import Networks
 
-/// The target guard (issue 21): label-free checks of what adaptation does to the target's answers,
+/// The target guard: label-free checks of what adaptation does to the target's answers,
 /// so that a run cannot silently end worse than it started. Source validation accuracy cannot see it:
 /// a network can keep its source classes apart while its answers on the target drift or collapse
 /// onto a few classes. After every epoch the guard compares the model's predictions on the target
